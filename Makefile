@@ -1,0 +1,42 @@
+# Two commands for people (`make preview`, `make test`); the rest are steps they use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+export NO_MKDOCS_2_WARNING := 1
+
+.PHONY: preview test build drift lint install-site install-test
+
+preview: install-site  ## Writers: preview the guide with live reload at http://127.0.0.1:8000
+	$(BIN)/mkdocs serve --livereload
+
+test: install-test  ## Install what the tests need (Python deps, Chromium), lint, then run the tests
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+build: install-site  ## The strict site build, into site/
+	$(BIN)/mkdocs build --strict
+
+drift: install-test  ## The drift suite against live OpenAI (add ARGS="--target standin" to use the stand-in)
+	$(BIN)/python -m pytest checks $(ARGS)
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "error: Python 3.11 or newer is needed")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.site: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	@touch $@
+
+$(VENV)/.test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $@ $(VENV)/.site
+
+install-site: $(VENV)/.site
+
+install-test: $(VENV)/.test
+	$(BIN)/python -m checks.drift.browser

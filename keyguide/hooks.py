@@ -1,0 +1,131 @@
+"""MkDocs build hooks: refuse a broken facts file, broken front matter or an unknown macro.
+
+They run before mkdocs-macros renders a page (priority 100), so a mistake becomes one line naming
+file and field or file and line — instead of mkdocs-macros' traceback, or a silently blank value.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, TemplateSyntaxError, meta, nodes
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
+
+from keyguide.facts import FactsError, load_facts
+from keyguide.macros import MACROS
+from keyguide.pages import FACT_MACROS, PageError, macro_calls, read_page
+from keyguide.platform import platform_config
+from keyguide.verification import load_verification
+
+# Names mkdocs-macros and Jinja provide to every page.
+BUILTIN_NAMES = {
+    "config",
+    "page",
+    "environment",
+    "plugin",
+    "git",
+    "navigation",
+    "files",
+    "macros_info",
+    "now",
+    "fix_url",
+    "context",
+    "pretty",
+    "relative_url",
+    "extra",
+    "range",
+    "dict",
+    "lipsum",
+    "cycler",
+    "joiner",
+    "namespace",
+    "platform",
+}
+
+
+def on_config(config: Any) -> Any:
+    try:
+        load_facts()
+        platform_config(config["extra"], Path(config["config_file_path"]).name)
+        config["extra"]["verification"] = load_verification(config["extra"].get("verification_file"))
+    except FactsError as exc:
+        raise PluginError(str(exc)) from None
+    return config
+
+
+@event_priority(100)
+def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
+    path = Path(page.file.abs_src_path)
+    where = f"{Path(config['docs_dir']).name}/{page.file.src_uri}"
+    try:
+        guide_page = read_page(path, Path(config["docs_dir"]))
+    except PageError as exc:
+        raise PluginError(str(exc)) from None
+    if guide_page.meta.render_macros:
+        known = BUILTIN_NAMES | set(MACROS) | set(config["extra"]) | set(page.meta)
+        values = dict(config["extra"]) | {"platform": config["extra"]["platform"]}
+        check_macros(guide_page.body, guide_page.body_line, where, known, values)
+    return markdown
+
+
+def check_macros(body: str, first_line: int, where: str, known: set[str], values: dict[str, Any]) -> None:
+    """Raise PluginError for a syntax error, an unknown name or attribute, or a fact id facts.yml lacks.
+
+    `values` holds the variables whose attributes can be checked before rendering (`platform.name`).
+    """
+    env = Environment()
+    try:
+        tree = env.parse(body)
+    except TemplateSyntaxError as exc:
+        raise PluginError(f"{where}:{first_line + (exc.lineno or 1) - 1}: macro syntax error: {exc.message}") from None
+    for name in sorted(meta.find_undeclared_variables(tree)):
+        if name not in known:
+            line = _first_line_of(body, name)
+            near = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise PluginError(f"{where}:{first_line + line - 1}: unknown macro or variable {name!r}{hint}")
+    for node in tree.find_all(nodes.Getattr):
+        _check_attribute(node, values, where, first_line)
+    facts = load_facts()
+    for name, args, line in macro_calls(body):
+        if not args or not isinstance(args[0], str):
+            continue
+        try:
+            if name in FACT_MACROS:
+                section = FACT_MACROS[name]
+                facts.get(section, args[0]) if section else facts.url_section(args[0])
+            elif name == "platform_ui":
+                MACROS["platform_ui"](args[0])
+        except FactsError as exc:
+            raise PluginError(f"{where}:{first_line + line - 1}: {exc}") from None
+
+
+def _check_attribute(node: nodes.Getattr, values: dict[str, Any], where: str, first_line: int) -> None:
+    chain: list[str] = []
+    target: nodes.Node = node
+    while isinstance(target, nodes.Getattr):
+        chain.insert(0, target.attr)
+        target = target.node
+    if not isinstance(target, nodes.Name) or target.name not in values:
+        return
+    current: Any = values[target.name]
+    path = target.name
+    for attr in chain:
+        if not isinstance(current, dict):
+            return
+        if attr not in current:
+            near = difflib.get_close_matches(attr, [str(k) for k in current], n=1)
+            hint = f" (did you mean {path}.{near[0]}?)" if near else ""
+            line = first_line + (node.lineno or 1) - 1
+            raise PluginError(f"{where}:{line}: {path} has no {attr!r}{hint}")
+        current, path = current[attr], f"{path}.{attr}"
+
+
+def _first_line_of(body: str, name: str) -> int:
+    for number, text in enumerate(body.splitlines(), start=1):
+        if name in text:
+            return number
+    return 1

@@ -1,0 +1,119 @@
+"""The macros pages use to state facts: `{{ ui("create_key_button") }}`, `{{ link("quickstart") }}`, …
+
+mkdocs-macros loads this module (`module_name` in mkdocs.yml) and calls `define_env`. Every macro
+reads `facts.yml` through the one loader, so a page can only state what the facts file holds. Unknown
+ids raise `FactsError`; the build hook (keyguide/hooks.py) finds them before rendering and reports
+file and line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from keyguide.facts import ApiEndpoint, ErrorFact, FactsError, LinkFact, UiFact, ValueFact, load_facts
+from keyguide.pages import all_pages
+from keyguide.platform import PlatformConfig, platform_config
+
+
+def ui(fact_id: str, bold: bool = True) -> str:
+    """A UI label exactly as the product shows it, bold by default."""
+    fact = load_facts().get("ui", fact_id)
+    assert isinstance(fact, UiFact)
+    return f"**{fact.name}**" if bold else fact.name
+
+
+def link(fact_id: str, text: str | None = None) -> str:
+    """A Markdown link to an external page from `links`."""
+    fact = load_facts().get("links", fact_id)
+    assert isinstance(fact, LinkFact)
+    return f"[{text or fact.title}]({fact.url})"
+
+
+def url(fact_id: str) -> str:
+    """The bare URL of a link, API endpoint or UI page (for code samples and addresses)."""
+    return load_facts().url(fact_id)
+
+
+def value(fact_id: str) -> str:
+    """A number or term from `values` (prices, limits, prefixes, variable names)."""
+    fact = load_facts().get("values", fact_id)
+    assert isinstance(fact, ValueFact)
+    return fact.value
+
+
+def api(fact_id: str) -> str:
+    """An API fact: an endpoint's URL or a header/base-URL value."""
+    fact = load_facts().get("api", fact_id)
+    return fact.url if isinstance(fact, ApiEndpoint) else fact.value  # type: ignore[attr-defined]
+
+
+def error(fact_id: str, field: str = "code") -> str:
+    """One field of an error fact: status, type, code, message, title, cause or fix."""
+    fact = load_facts().get("errors", fact_id)
+    assert isinstance(fact, ErrorFact)
+    if field not in {"status", "type", "code", "message", "title", "cause", "fix"}:
+        raise FactsError(f"errors.{fact_id} has no field {field!r}")
+    result = getattr(fact, field)
+    return "null" if result is None else str(result)
+
+
+def error_table() -> str:
+    """The troubleshooting table: every error fact with its status, code, cause and fix."""
+    rows = [
+        "| Error | Status | `error.code` | What it means | What to do |",
+        "|---|---|---|---|---|",
+    ]
+    for fact_id, fact in load_facts().errors.items():
+        code = f"`{fact.code}`" if fact.code else "none"
+        rows.append(
+            f'| <span id="error-{fact_id.replace("_", "-")}">{fact.title}</span> | {fact.status} | {code} '
+            f"| {fact.cause} | {fact.fix} |"
+        )
+    return "\n".join(rows)
+
+
+def platform_ui(label_id: str) -> str:
+    """A label of our own platform's UI, from `extra.platform.labels` in mkdocs.yml, bold."""
+    return f"**{_platform().label(label_id)}**"
+
+
+def platform_path() -> str:
+    """The menu path to the OpenAI connection in our platform: **Settings** › **Integrations** › …"""
+    return " › ".join(f"**{item}**" for item in _platform().menu_path)
+
+
+def whats_new() -> str:
+    """Every change across the guide, newest first, each linked to its page."""
+    entries = []
+    for page in all_pages():
+        for change in page.meta.changelog:
+            entries.append((change.date, page.meta.title, page.path.as_posix(), change.version, change.summary))
+    entries.sort(key=lambda e: (e[0], e[1]), reverse=True)
+    lines = []
+    for day, title, path, version, summary in entries:
+        lines.append(f"- **{day.isoformat()}** · [{title}]({path}) · version {version}: {summary}")
+    return "\n".join(lines)
+
+
+_PLATFORM: list[PlatformConfig] = []
+
+
+def _platform() -> PlatformConfig:
+    if not _PLATFORM:
+        raise FactsError("the platform configuration (extra.platform in mkdocs.yml) was not loaded")
+    return _PLATFORM[0]
+
+
+MACROS: dict[str, Callable[..., str]] = {
+    f.__name__: f for f in (ui, link, url, value, api, error, error_table, platform_ui, platform_path, whats_new)
+}
+
+
+def define_env(env: Any) -> None:
+    """mkdocs-macros entry point: register the macros and the `platform` variable."""
+    config = platform_config(env.conf.get("extra", {}), "mkdocs.yml")
+    _PLATFORM[:] = [config]
+    env.variables["platform"] = config.model_dump()
+    for name, function in MACROS.items():
+        env.macro(function, name)

@@ -1,0 +1,217 @@
+"""Guide pages as data: their front matter (versioned metadata) and where each fact is used.
+
+The build hook validates every page through `read_page`; the drift report asks `fact_usage()` which
+page and step state a fact, so a stale fact is reported as "Create a key › step 3", not as an id.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from jinja2 import Environment, TemplateSyntaxError, nodes
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from keyguide.facts import ROOT, Facts, FactsError, load_facts
+
+DOCS_DIR = ROOT / "docs"
+
+# Macro name -> the facts section its first argument names (None: any section with a URL).
+FACT_MACROS = {"ui": "ui", "link": "links", "url": None, "value": "values", "error": "errors", "api": "api"}
+# Macros that state every fact of a section (the troubleshooting table).
+SECTION_MACROS = {"error_table": "errors"}
+
+
+class PageError(Exception):
+    """A page that cannot be built: the message names the file, line or field."""
+
+
+class ChangelogEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: int = Field(ge=1)
+    date: date
+    summary: str = Field(min_length=5)
+
+
+class PageMeta(BaseModel):
+    """The front matter every page carries."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=3)
+    description: str = Field(min_length=20, max_length=170)
+    updated: date
+    version: int = Field(ge=1)
+    changelog: list[ChangelogEntry] = Field(min_length=1)
+    # Off for pages that show template syntax verbatim (none today).
+    render_macros: bool = True
+    # Material's own per-page switches.
+    hide: list[str] = []
+
+    @model_validator(mode="after")
+    def _history_matches(self) -> PageMeta:
+        newest = self.changelog[0]
+        if newest.version != self.version:
+            raise ValueError(f"version is {self.version} but the newest changelog entry is {newest.version}")
+        if newest.date != self.updated:
+            raise ValueError(f"updated is {self.updated} but the newest changelog entry is dated {newest.date}")
+        versions = [entry.version for entry in self.changelog]
+        if versions != sorted(versions, reverse=True) or len(set(versions)) != len(versions):
+            raise ValueError("changelog must list each version once, newest first")
+        dates = [entry.date for entry in self.changelog]
+        if dates != sorted(dates, reverse=True):
+            raise ValueError("changelog dates must go from newest to oldest")
+        return self
+
+
+FRONT_MATTER = re.compile(r"\A---\s*\n(.*?\n)---\s*\n", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Page:
+    path: Path  # relative to docs/
+    meta: PageMeta
+    body: str
+    body_line: int  # line number of the body's first line in the file
+
+    @property
+    def url(self) -> str:
+        stem = self.path.with_suffix("").as_posix()
+        if stem == "index":
+            return ""
+        return stem.removesuffix("/index") + "/"
+
+
+def split_front_matter(text: str, where: str) -> tuple[dict[str, object], str, int]:
+    match = FRONT_MATTER.match(text)
+    if not match:
+        raise PageError(f"{where}: no front matter (a '---' block with title, updated, version, changelog)")
+    try:
+        data = yaml.safe_load(match.group(1))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 2}" if mark is not None else ""
+        raise PageError(f"{where}{line}: front matter is not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict):
+        raise PageError(f"{where}: front matter must be a mapping")
+    return data, text[match.end() :], match.group(0).count("\n") + 1
+
+
+def validate_meta(data: dict[str, object], where: str) -> PageMeta:
+    try:
+        return PageMeta.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"])
+            prefix = f"front matter: {field}" if field else "front matter"
+            problems.append(f"{where}: {prefix}: {err['msg'].removeprefix('Value error, ')}")
+        raise PageError("\n".join(problems)) from None
+
+
+def read_page(path: Path, docs_dir: Path = DOCS_DIR) -> Page:
+    where = _display(path)
+    data, body, body_line = split_front_matter(path.read_text(encoding="utf-8"), where)
+    return Page(path.relative_to(docs_dir), validate_meta(data, where), body, body_line)
+
+
+def all_pages(docs_dir: Path = DOCS_DIR) -> list[Page]:
+    return [read_page(p, docs_dir) for p in sorted(docs_dir.rglob("*.md"))]
+
+
+def _display(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
+# -- where facts are used ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FactUse:
+    """One place a page states a fact."""
+
+    fact: str  # "ui.create_key_button"
+    page: str  # "create-key.md"
+    line: int  # line in the source file
+    section: str  # the heading the line is under
+    step: int | None  # the numbered step, if the line is inside one
+
+    @property
+    def where(self) -> str:
+        step = f" › step {self.step}" if self.step else ""
+        return f"{self.section}{step}"
+
+
+def macro_calls(body: str) -> list[tuple[str, list[object], int]]:
+    """Every macro call in a page body as (name, constant args, 1-based line). Raises on bad syntax."""
+    tree = Environment().parse(body)
+    calls = []
+    for call in tree.find_all(nodes.Call):
+        if isinstance(call.node, nodes.Name):
+            args = [a.value if isinstance(a, nodes.Const) else None for a in call.args]
+            calls.append((call.node.name, args, call.lineno))
+    return calls
+
+
+def _steps_by_line(body: str) -> list[tuple[str, int | None]]:
+    """For each body line: the heading it sits under and its top-level numbered step."""
+    section, step = "", None
+    out = []
+    for line in body.splitlines():
+        heading = re.match(r"^#{1,4}\s+(.*?)\s*(\{.*\})?$", line)
+        item = re.match(r"^(\d+)\.\s", line)
+        if heading:
+            section, step = heading.group(1), None
+        elif item:
+            step = int(item.group(1))
+        elif line.strip() and not line.startswith((" ", "\t")):
+            step = None  # a paragraph at the margin ends the list
+        out.append((section, step))
+    return out
+
+
+def fact_uses(page: Page, facts: Facts) -> list[FactUse]:
+    try:
+        calls = macro_calls(page.body)
+    except TemplateSyntaxError as exc:
+        raise PageError(
+            f"docs/{page.path.as_posix()}:{page.body_line + (exc.lineno or 1) - 1}: {exc.message}"
+        ) from None
+    context = _steps_by_line(page.body)
+    title = page.meta.title
+    uses = []
+    for name, args, line in calls:
+        if name in SECTION_MACROS:
+            ids = [f"{SECTION_MACROS[name]}.{fact_id}" for fact_id in facts.section(SECTION_MACROS[name])]
+        elif name in FACT_MACROS and args and isinstance(args[0], str):
+            ids = [f"{FACT_MACROS[name] or facts.url_section(args[0])}.{args[0]}"]
+        else:
+            continue
+        heading, step = context[line - 1] if line - 1 < len(context) else ("", None)
+        where = (page.path.as_posix(), page.body_line + line - 1, heading or title, step)
+        uses.extend(FactUse(fact_id, *where) for fact_id in ids)
+    return uses
+
+
+@lru_cache(maxsize=1)
+def _usage_index(docs_dir: Path) -> dict[str, tuple[FactUse, ...]]:
+    facts = load_facts()
+    index: dict[str, list[FactUse]] = {}
+    for page in all_pages(docs_dir):
+        for use in fact_uses(page, facts):
+            index.setdefault(use.fact, []).append(use)
+    return {k: tuple(v) for k, v in index.items()}
+
+
+def fact_usage(fact: str, docs_dir: Path = DOCS_DIR) -> tuple[FactUse, ...]:
+    """Where the guide states `fact` ("ui.create_key_button"); empty if no page does."""
+    try:
+        return _usage_index(docs_dir.resolve()).get(fact, ())
+    except (PageError, FactsError):
+        return ()
