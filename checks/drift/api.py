@@ -1,0 +1,204 @@
+"""API drift checks: the guide's "test your key" call and the errors its troubleshooting table states.
+
+Without any secret the suite provokes what it can: `GET /v1/models` with no key and with a
+well-formed key that cannot exist, compared field by field with the error facts. With
+`OPENAI_API_KEY` in the environment (never argv, never a file) it also makes the real call and
+checks the documented list shape.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+
+from checks.drift.http import Fetched, RetryPolicy, fetch
+from checks.drift.outcomes import Result, Status, bot_wall_reason, status_reason, transport_reason
+from keyguide.facts import ApiEndpoint, ErrorFact, Facts
+
+
+def fake_key() -> str:
+    """A well-formed project key that cannot exist: right prefix, no OpenAI marker, random body.
+
+    It matches no scanner rule (no `T3BlbkFJ`), and is fresh per run so nothing can cache it.
+    """
+    return "sk-proj-keyguidedriftcheck" + secrets.token_hex(20)
+
+
+@dataclass(frozen=True)
+class ApiCase:
+    """One API check: the fact it verifies and how to run it."""
+
+    id: str  # fact id: "errors.invalid_api_key", "api.models"
+    url: str
+    run: Callable[[httpx.Client, RetryPolicy], Result]
+
+
+def api_cases(facts: Facts) -> list[ApiCase]:
+    cases = []
+    for error_id, fact in facts.errors.items():
+        if fact.trigger is None:
+            continue
+        endpoint = facts.api["models"]
+        assert isinstance(endpoint, ApiEndpoint)
+        cases.append(ApiCase(f"errors.{error_id}", endpoint.url, _error_case(error_id, fact, endpoint)))
+    for endpoint_id in ("models", "me"):
+        endpoint = facts.api[endpoint_id]
+        assert isinstance(endpoint, ApiEndpoint)
+        cases.append(ApiCase(f"api.{endpoint_id}", endpoint.url, _authenticated_case(endpoint_id, endpoint, facts)))
+    return cases
+
+
+def _unjudgeable(fetched: Fetched, result: Result) -> Result | None:
+    """Fill `result` as inconclusive when the answer says nothing about OpenAI's API."""
+    if fetched.response is None:
+        assert fetched.error is not None
+        result.reason = transport_reason(fetched.error)
+    else:
+        response = fetched.response
+        result.reason = bot_wall_reason(response.status_code, response.headers, response.text) or ""
+    if result.reason:
+        result.status = Status.INCONCLUSIVE
+        result.observed = result.reason
+        result.evidence.append(f"attempts: {', '.join(fetched.history)}")
+        return result
+    return None
+
+
+def _body(response: httpx.Response) -> dict[str, object] | None:
+    try:
+        data = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _error_case(error_id: str, fact: ErrorFact, endpoint: ApiEndpoint) -> Callable[[httpx.Client, RetryPolicy], Result]:
+    def run(client: httpx.Client, policy: RetryPolicy) -> Result:
+        headers = {} if fact.trigger == "no_key" else {"Authorization": f"Bearer {fake_key()}"}
+        fetched = fetch(lambda: client.get(endpoint.url, headers=headers), policy)
+        expected = f"HTTP {fact.status}, type {fact.type!r}, code {fact.code!r}, message matching the fact"
+        result = Result(f"errors.{error_id}", "api", Status.OK, endpoint.url, expected, "")
+        if _unjudgeable(fetched, result):
+            return result
+        assert fetched.response is not None
+        return compare_error(fact, error_id, fetched.response, result)
+
+    return run
+
+
+def compare_error(fact: ErrorFact, error_id: str, response: httpx.Response, result: Result) -> Result:
+    """Field-by-field comparison of an API error answer with its fact."""
+    status = response.status_code
+    body = _body(response)
+    error = body.get("error") if body else None
+    if status != fact.status and status_reason(status):
+        # Still rate limited or failing after retries: the error we wanted never came back.
+        result.status, result.reason = Status.INCONCLUSIVE, status_reason(status) or ""
+        result.observed = f"HTTP {status}"
+        return result
+    if not isinstance(error, dict):
+        result.status = Status.DRIFT
+        result.observed = f"HTTP {status} without an OpenAI error body"
+        result.suggestion = "the API no longer answers with {'error': {...}}: re-check the troubleshooting page"
+        return result
+    observed = {"status": status, "type": error.get("type"), "code": error.get("code"), "message": error.get("message")}
+    result.observed = (
+        f"HTTP {status}, type {observed['type']!r}, code {observed['code']!r}, message {observed['message']!r}"
+    )
+    mismatches = []
+    if status != fact.status:
+        mismatches.append(("status", str(fact.status), str(status)))
+    if not (isinstance(observed["type"], str) and fact.type_pattern().match(observed["type"])):
+        mismatches.append(("type", fact.type, repr(observed["type"])))
+    if observed["code"] != fact.code:
+        mismatches.append(("code", repr(fact.code), repr(observed["code"])))
+    if not (isinstance(observed["message"], str) and fact.message_pattern().match(observed["message"])):
+        mismatches.append(("message", fact.message, repr(observed["message"])))
+    missing = [key for key in ("message", "type", "param", "code") if key not in error]
+    if missing:
+        mismatches.append(("shape", "error.message, .type, .param and .code", f"missing {', '.join(missing)}"))
+    drifted = [m for m in mismatches if m[0] not in fact.unverified]
+    for field_name, want, got in mismatches:
+        if field_name in fact.unverified:
+            result.notes.append(
+                f"{field_name} is unverified in facts.yml; live value {got} (facts: {want}): confirm and record it"
+            )
+    if drifted:
+        result.status = Status.DRIFT
+        result.suggestion = "; ".join(
+            f"update errors.{error_id}.{name} in facts.yml from {want} to {got}" for name, want, got in drifted
+        )
+    return result
+
+
+def _authenticated_case(endpoint_id: str, endpoint: ApiEndpoint, facts: Facts) -> Callable[..., Result]:
+    def run(client: httpx.Client, policy: RetryPolicy) -> Result:
+        expected = f"HTTP 200 with object {endpoint.object!r}" + (
+            f" and data items with {', '.join(endpoint.item_fields)}" if endpoint.item_fields else ""
+        )
+        result = Result(f"api.{endpoint_id}", "api", Status.OK, endpoint.url, expected, "")
+        key = os.environ.get("OPENAI_API_KEY", "")
+        if not key:
+            result.status = Status.INCONCLUSIVE
+            result.reason = result.observed = "no OPENAI_API_KEY in the environment: the real call was not made"
+            return result
+        headers = {"Authorization": f"Bearer {key}"}
+        for variable, header in (("OPENAI_ORG_ID", "org_header"), ("OPENAI_PROJECT_ID", "project_header")):
+            if os.environ.get(variable):
+                headers[facts.api[header].value] = os.environ[variable]  # type: ignore[union-attr]
+        fetched = fetch(lambda: client.get(endpoint.url, headers=headers), policy)
+        if _unjudgeable(fetched, result):
+            return result
+        assert fetched.response is not None
+        return compare_listing(endpoint, fetched.response, result, facts)
+
+    return run
+
+
+def compare_listing(endpoint: ApiEndpoint, response: httpx.Response, result: Result, facts: Facts) -> Result:
+    """A 200 answer must have the documented shape; a refused key is the CI secret's problem."""
+    recorded = [facts.api[h].value for h in ("response_org_header", "response_project_header", "request_id_header")]  # type: ignore[union-attr]
+    result.evidence += [f"{name}: {response.headers[name]}" for name in recorded if name in response.headers]
+    body = _body(response)
+    if response.status_code != 200:
+        error = body.get("error") if body else None
+        code = error.get("code") if isinstance(error, dict) else None
+        result.status = Status.INCONCLUSIVE
+        result.observed = f"HTTP {response.status_code}" + (f", code {code!r}" if code else "")
+        result.reason = (
+            status_reason(response.status_code)
+            or f"the configured key was refused ({result.observed}): check the OPENAI_API_KEY secret"
+        )
+        return result
+    problems = []
+    if body is None:
+        problems.append("the body is not a JSON object")
+    else:
+        if body.get("object") != endpoint.object:
+            problems.append(f"object is {body.get('object')!r}, not {endpoint.object!r}")
+        if endpoint.item_fields:
+            items = body.get("data")
+            if not isinstance(items, list) or not items:
+                problems.append("data is not a non-empty list")
+            else:
+                for item in items:
+                    missing = [f for f in endpoint.item_fields if not isinstance(item, dict) or f not in item]
+                    if missing:
+                        problems.append(f"an item lacks {', '.join(missing)}")
+                        break
+                    if endpoint.item_object and item.get("object") != endpoint.item_object:
+                        problems.append(f"an item's object is {item.get('object')!r}")
+                        break
+    if problems:
+        result.status = Status.DRIFT
+        result.observed = "; ".join(problems)
+        result.suggestion = f"the response of {endpoint.url} changed shape: re-check the test-your-key page"
+    else:
+        count = len(body["data"]) if body and isinstance(body.get("data"), list) else 0
+        result.observed = f"HTTP 200, object {endpoint.object!r}" + (f", {count} items" if count else "")
+    return result

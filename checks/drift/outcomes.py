@@ -1,0 +1,130 @@
+"""The one classification of check outcomes, shared by API, link and UI checks.
+
+Three outcomes, never two: *ok* (OpenAI still matches the guide), *drift* (it does not: a writer
+must act) and *inconclusive* (we could not tell: offline, timeout, 5xx, rate limit, bot wall,
+sign-in wall). Unreachable is never ok, and never drift: a scheduled run must not cry wolf.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+import httpx
+
+Kind = Literal["api", "link", "ui"]
+
+
+class Status(StrEnum):
+    OK = "ok"
+    DRIFT = "drift"
+    INCONCLUSIVE = "inconclusive"
+
+
+@dataclass
+class Step:
+    """A place in the guide that states the checked fact."""
+
+    page: str
+    line: int
+    where: str  # "Create the key › step 1"
+
+
+@dataclass
+class Result:
+    """What one check found. `url` is always the original (un-remapped) URL."""
+
+    id: str
+    kind: Kind
+    status: Status
+    url: str
+    expected: str
+    observed: str
+    suggestion: str = ""
+    reason: str = ""  # why inconclusive, or a one-line verdict
+    pages: list[str] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["status"] = self.status.value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Result:
+        """The inverse of as_dict (reports re-read recorded results)."""
+        fields = dict(data)
+        fields["status"] = Status(fields["status"])
+        fields["steps"] = [Step(**step) for step in fields.get("steps", [])]
+        return cls(**fields)
+
+    def message(self) -> str:
+        """The line a writer reads in pytest's output and the summary."""
+        if self.status is Status.INCONCLUSIVE:
+            return f"inconclusive: {self.reason or self.observed}"
+        where = "; ".join(f"{s.page}:{s.line} ({s.where})" for s in self.steps) or "no page states it"
+        lines = [f"{self.id}: expected {self.expected}, observed {self.observed}", f"stated in: {where}"]
+        if self.suggestion:
+            lines.append(f"suggestion: {self.suggestion}")
+        return "\n".join(lines)
+
+
+# -- signals that a response cannot be judged --------------------------------------------------
+
+BOT_WALL_TITLES = re.compile(
+    r"<title>\s*(Just a moment\.\.\.|Attention Required! \| Cloudflare|Access denied|Verifying you are human)",
+    re.IGNORECASE,
+)
+BOT_WALL_MARKERS = ("challenge-platform", "cf-chl-", "_cf_chl_opt", "captcha-delivery", "px-captcha")
+SIGN_IN_HOSTS = ("auth.openai.com", "auth0.openai.com")
+SIGN_IN_PATHS = re.compile(r"^/(log-?in|sign-?in|auth)(/|$|\?)", re.IGNORECASE)
+
+
+def bot_wall_reason(status: int, headers: httpx.Headers | dict[str, str], body: str) -> str | None:
+    """Why this response looks like bot protection rather than the page, or None."""
+    lowered = {k.lower(): v for k, v in dict(headers).items()}
+    if lowered.get("cf-mitigated", "").lower() == "challenge":
+        return "bot wall (cf-mitigated: challenge)"
+    head = body[:20000]
+    if BOT_WALL_TITLES.search(head):
+        return f"bot wall (challenge page, HTTP {status})"
+    if status in (401, 403, 429, 503) and any(marker in head for marker in BOT_WALL_MARKERS):
+        return f"bot wall (challenge script, HTTP {status})"
+    return None
+
+
+def sign_in_reason(url: str) -> str | None:
+    """Why `url` is a sign-in page rather than the page we asked for, or None."""
+    parsed = httpx.URL(url)
+    if parsed.host in SIGN_IN_HOSTS or SIGN_IN_PATHS.match(parsed.path):
+        return "needs a signed-in session (the page sent us to sign in)"
+    return None
+
+
+def transport_reason(exc: BaseException) -> str:
+    """An inconclusive reason for a request that got no answer."""
+    if isinstance(exc, httpx.TimeoutException):
+        return f"timeout ({type(exc).__name__})"
+    if isinstance(exc, httpx.ConnectError):
+        text = str(exc)
+        if "Name or service not known" in text or "nodename nor servname" in text or "getaddrinfo" in text:
+            return f"DNS lookup failed ({text})"
+        return f"could not connect ({text or type(exc).__name__})"
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
+        return f"connection dropped ({exc or type(exc).__name__})"
+    if isinstance(exc, httpx.HTTPError):
+        return f"network error ({type(exc).__name__}: {exc})"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def status_reason(status: int) -> str | None:
+    """Statuses that say nothing about the page: the server is busy or failing."""
+    if status == 429:
+        return "rate limited (HTTP 429) after retries"
+    if status >= 500:
+        return f"server error (HTTP {status}) after retries"
+    return None
