@@ -48,6 +48,10 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption(
         "--retry-after-cap", type=float, default=30.0, help="longest Retry-After to honour, in seconds (default 30)"
     )
+    from checks.drift import links, ui
+
+    links.add_options(group)
+    ui.add_options(group)
 
 
 class DriftSession:
