@@ -8,6 +8,7 @@ the field, one problem per line, so a writer sees what to fix without a tracebac
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from datetime import date
 from functools import lru_cache
@@ -252,6 +253,11 @@ def parse_facts(path: Path) -> Facts:
         raise FactsError(_format_validation_error(path, exc)) from None
 
 
+def facts_path_default() -> Path:
+    """`$KEYGUIDE_FACTS` if set, so tests can build a fixture copy with its own facts; else the root's file."""
+    return Path(os.environ.get("KEYGUIDE_FACTS") or FACTS_PATH)
+
+
 @lru_cache(maxsize=8)
 def _cached(path: Path, mtime_ns: int) -> Facts:
     return parse_facts(path)
@@ -259,7 +265,7 @@ def _cached(path: Path, mtime_ns: int) -> Facts:
 
 def load_facts(path: Path | str | None = None) -> Facts:
     """The validated facts; cached per file version so `mkdocs serve` sees edits."""
-    facts_path = Path(path) if path else FACTS_PATH
+    facts_path = Path(path) if path else facts_path_default()
     try:
         mtime = facts_path.stat().st_mtime_ns
     except FileNotFoundError:

@@ -17,7 +17,7 @@ from mkdocs.plugins import event_priority
 from keyguide.facts import FactsError, load_facts
 from keyguide.macros import MACROS
 from keyguide.pages import FACT_MACROS, PageError, macro_calls, read_page
-from keyguide.platform import platform_config
+from keyguide.platform import platform_config, set_current
 from keyguide.verification import load_verification
 
 # Names mkdocs-macros and Jinja provide to every page.
@@ -49,7 +49,7 @@ BUILTIN_NAMES = {
 def on_config(config: Any) -> Any:
     try:
         load_facts()
-        platform_config(config["extra"], Path(config["config_file_path"]).name)
+        set_current(platform_config(config["extra"], Path(config["config_file_path"]).name))
         config["extra"]["verification"] = load_verification(config["extra"].get("verification_file"))
     except FactsError as exc:
         raise PluginError(str(exc)) from None

@@ -13,7 +13,7 @@ from typing import Any
 
 from keyguide.facts import ApiEndpoint, ErrorFact, FactsError, LinkFact, UiFact, ValueFact, load_facts
 from keyguide.pages import all_pages
-from keyguide.platform import PlatformConfig, platform_config
+from keyguide.platform import current, platform_config, set_current
 
 
 def ui(fact_id: str, bold: bool = True) -> str:
@@ -75,12 +75,12 @@ def error_table() -> str:
 
 def platform_ui(label_id: str) -> str:
     """A label of our own platform's UI, from `extra.platform.labels` in mkdocs.yml, bold."""
-    return f"**{_platform().label(label_id)}**"
+    return f"**{current().label(label_id)}**"
 
 
 def platform_path() -> str:
     """The menu path to the OpenAI connection in our platform: **Settings** › **Integrations** › …"""
-    return " › ".join(f"**{item}**" for item in _platform().menu_path)
+    return " › ".join(f"**{item}**" for item in current().menu_path)
 
 
 def whats_new() -> str:
@@ -96,15 +96,6 @@ def whats_new() -> str:
     return "\n".join(lines)
 
 
-_PLATFORM: list[PlatformConfig] = []
-
-
-def _platform() -> PlatformConfig:
-    if not _PLATFORM:
-        raise FactsError("the platform configuration (extra.platform in mkdocs.yml) was not loaded")
-    return _PLATFORM[0]
-
-
 MACROS: dict[str, Callable[..., str]] = {
     f.__name__: f for f in (ui, link, url, value, api, error, error_table, platform_ui, platform_path, whats_new)
 }
@@ -113,7 +104,7 @@ MACROS: dict[str, Callable[..., str]] = {
 def define_env(env: Any) -> None:
     """mkdocs-macros entry point: register the macros and the `platform` variable."""
     config = platform_config(env.conf.get("extra", {}), "mkdocs.yml")
-    _PLATFORM[:] = [config]
+    set_current(config)
     env.variables["platform"] = config.model_dump()
     for name, function in MACROS.items():
         env.macro(function, name)

@@ -43,3 +43,18 @@ def platform_config(extra: dict[str, Any], where: str) -> PlatformConfig:
     if missing:
         raise FactsError(f"{where}: extra.platform.labels is missing {', '.join(missing)}")
     return config
+
+
+# The configuration of the build in progress. It lives here, not in keyguide.macros, because
+# mkdocs-macros imports the macros module from its file path: a second copy with its own globals.
+_CURRENT: list[PlatformConfig] = []
+
+
+def set_current(config: PlatformConfig) -> None:
+    _CURRENT[:] = [config]
+
+
+def current() -> PlatformConfig:
+    if not _CURRENT:
+        raise FactsError("the platform configuration (extra.platform in mkdocs.yml) was not loaded")
+    return _CURRENT[0]
