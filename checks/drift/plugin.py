@@ -7,8 +7,8 @@ makes is passed through the redactor before terminal, JUnit XML or JSON report s
 
 from __future__ import annotations
 
-import json
 import logging
+import os
 from collections.abc import Generator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +20,15 @@ from checks.drift.http import RetryPolicy
 from checks.drift.outcomes import Result, Status, Step
 from checks.drift.redact import RedactingFilter, current_redactor
 from checks.drift.remap import RemapError, Remapper
+from checks.drift.report import (
+    append_step_summary,
+    could_not_verify,
+    ratio,
+    summary_table,
+    write_json_report,
+    write_markdown_report,
+    write_verification,
+)
 from keyguide.facts import Facts, load_facts
 from keyguide.pages import fact_usage
 
@@ -43,6 +52,24 @@ def add_options(parser: pytest.Parser) -> None:
         help="send requests for URLs starting with FROM to TO instead (repeatable; httpx and Playwright alike)",
     )
     group.addoption("--drift-report", metavar="PATH", help="write the run's results as JSON to PATH")
+    group.addoption(
+        "--markdown-report",
+        metavar="PATH",
+        help="write the run's results as Markdown to PATH, grouped by page and step (for writers)",
+    )
+    group.addoption(
+        "--verification-file",
+        metavar="PATH",
+        help="write verification.json (per page: facts checked, ok/drift/inconclusive) for the site build; "
+        "the build shows it to readers only when the run was live and not remapped",
+    )
+    group.addoption(
+        "--max-inconclusive",
+        type=ratio,
+        default=None,
+        metavar="RATIO",
+        help="fail the run, even without drift, when more than RATIO (0..1) of the checks are inconclusive",
+    )
     group.addoption("--http-timeout", type=float, default=15.0, help="seconds per HTTP request (default 15)")
     group.addoption("--retries", type=int, default=3, help="attempts per request on 429, 5xx or a network error")
     group.addoption(
@@ -73,6 +100,9 @@ class DriftSession:
         self.results: dict[str, Result] = {}
         self.standin: Any = None
         self.started = datetime.now(UTC)
+        self.max_inconclusive: float | None = config.getoption("max_inconclusive")
+        self.blocked: str | None = None
+        self.written: list[str] = []
         self._log_filter = RedactingFilter()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -90,9 +120,10 @@ class DriftSession:
             self.remapper = self.remapper.extended(self.standin.remap_pairs)
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        path = self.config.getoption("drift_report")
-        if path:
-            write_json_report(Path(path), self.report_data())
+        self.blocked = could_not_verify(self.counts(), self.max_inconclusive)
+        if self.blocked and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        self.write_reports()
         if self.standin is not None:
             self.standin.stop()
         logging.getLogger().removeFilter(self._log_filter)
@@ -117,13 +148,38 @@ class DriftSession:
         return counts
 
     def report_data(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "started_at": self.started.isoformat(timespec="seconds"),
             "target": self.target,
+            "remapped": bool(self.remapper) and self.target == "live",
             "summary": self.counts(),
+            "max_inconclusive": self.max_inconclusive,
+            "could_not_verify": could_not_verify(self.counts(), self.max_inconclusive),
             "results": [r.as_dict() for r in self.results.values()],
         }
+        # In a workflow, the Markdown report links each drifted line to the page source on GitHub.
+        for key, variable in (("repository", "GITHUB_REPOSITORY"), ("commit", "GITHUB_SHA")):
+            if os.environ.get(variable):
+                data[key] = os.environ[variable]
+        if os.environ.get("GITHUB_SERVER_URL"):
+            data["server_url"] = os.environ["GITHUB_SERVER_URL"]
+        return data
+
+    def write_reports(self) -> None:
+        """Every file the run was asked for, and the GitHub job summary — all from one report dict."""
+        data = self.report_data()
+        writers = (
+            ("drift_report", write_json_report),
+            ("markdown_report", write_markdown_report),
+            ("verification_file", write_verification),
+        )
+        for option, write in writers:
+            if path := self.config.getoption(option):
+                write(Path(path), data)
+                self.written.append(str(path))
+        if self.results and (summary := append_step_summary(data)):
+            self.written.append(f"{summary} (GitHub step summary)")
 
     # -- pytest reporting --------------------------------------------------------------------
 
@@ -155,31 +211,10 @@ class DriftSession:
         tr.write_line(" · ".join(f"{n} {status}" for status, n in counts.items()))
         for line in summary_table(list(self.results.values())):
             tr.write_line(line)
-
-
-def summary_table(results: list[Result]) -> list[str]:
-    """One line per result that is not ok: status, kind, id, and the step or reason."""
-    rows = [r for r in results if r.status is not Status.OK]
-    if not rows:
-        return ["every check is ok"]
-    rows.sort(key=lambda r: (r.status is not Status.DRIFT, r.kind, r.id))
-    width = max(len(r.id) for r in rows)
-    lines = [f"{'STATUS':<13} {'KIND':<5} {'ID':<{width}}  DETAIL"]
-    for r in rows:
-        if r.status is Status.DRIFT:
-            where = r.steps[0] if r.steps else None
-            place = f"{where.page}:{where.line} {where.where} — " if where else ""
-            detail = place + (r.suggestion or f"observed {r.observed}")
-        else:
-            detail = r.reason or r.observed
-        lines.append(f"{r.status.value.upper():<13} {r.kind:<5} {r.id:<{width}}  {detail}")
-    return lines
-
-
-def write_json_report(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(current_redactor().data(data), indent=2, ensure_ascii=False)
-    path.write_text(text + "\n", encoding="utf-8")
+        if self.written:
+            tr.write_line("reports: " + ", ".join(self.written))
+        if self.blocked:
+            tr.write_line(f"{self.blocked}: the run fails so a blocked CI does not look green", red=True, bold=True)
 
 
 def session_of(config: pytest.Config) -> DriftSession:
