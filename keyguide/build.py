@@ -8,12 +8,20 @@ the copy has one.
 
 from __future__ import annotations
 
+import functools
+import gzip
+import http.server
+import io
 import os
 import shutil
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from keyguide.facts import ROOT
 
@@ -68,3 +76,48 @@ def build_site(project: Path, site_dir: Path | None = None, timeout: float = 300
         command, cwd=project, env=build_env(project), capture_output=True, text=True, timeout=timeout, check=False
     )
     return BuildResult(result.returncode, result.stdout + result.stderr, site)
+
+
+# -- Serving a built site on loopback ------------------------------------------------------------
+
+COMPRESSIBLE = (".html", ".css", ".js", ".json", ".svg", ".xml", ".txt")
+
+
+class _SiteHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files, quietly; gzip for text when asked, as any real host does (Lighthouse counts it)."""
+
+    gzip = False
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def send_head(self) -> BinaryIO | None:
+        path = Path(self.translate_path(self.path))
+        if path.is_dir() and self.path.split("?")[0].endswith("/"):
+            path = path / "index.html"
+        accepts = "gzip" in self.headers.get("Accept-Encoding", "")
+        if not (self.gzip and accepts and path.is_file() and path.suffix in COMPRESSIBLE):
+            return super().send_head()
+        data = gzip.compress(path.read_bytes())
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        return io.BytesIO(data)
+
+
+@contextmanager
+def serve_site(site_dir: Path, compress: bool = False) -> Iterator[str]:
+    """Serve `site_dir` on a free loopback port in a thread; yields the base URL (ending in /)."""
+    handler = type("Handler", (_SiteHandler,), {"gzip": compress})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(site_dir)))
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

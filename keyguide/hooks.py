@@ -46,6 +46,7 @@ BUILTIN_NAMES = {
 }
 
 
+@event_priority(100)  # before mkdocs-macros calls define_env, which needs a valid extra.platform
 def on_config(config: Any) -> Any:
     try:
         load_facts()

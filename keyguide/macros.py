@@ -9,10 +9,12 @@ file and line.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 from keyguide.facts import ApiEndpoint, ErrorFact, FactsError, LinkFact, UiFact, ValueFact, load_facts
-from keyguide.pages import all_pages
+from keyguide.pages import DOCS_DIR, all_pages
 from keyguide.platform import current, platform_config, set_current
 
 
@@ -83,10 +85,10 @@ def platform_path() -> str:
     return " › ".join(f"**{item}**" for item in current().menu_path)
 
 
-def whats_new() -> str:
+def whats_new(docs_dir: Path = DOCS_DIR) -> str:
     """Every change across the guide, newest first, each linked to its page."""
     entries = []
-    for page in all_pages():
+    for page in all_pages(docs_dir):
         for change in page.meta.changelog:
             entries.append((change.date, page.meta.title, page.path.as_posix(), change.version, change.summary))
     entries.sort(key=lambda e: (e[0], e[1]), reverse=True)
@@ -108,3 +110,5 @@ def define_env(env: Any) -> None:
     env.variables["platform"] = config.model_dump()
     for name, function in MACROS.items():
         env.macro(function, name)
+    # The build's own docs_dir, which may be a copy of docs/ (tests build fixture copies).
+    env.macro(partial(whats_new, Path(env.conf["docs_dir"])), "whats_new")

@@ -1,0 +1,218 @@
+"""The writers' command line: `python -m keyguide <command>` (or `keyguide <command>`).
+
+    bump PAGE "what changed"   new version dated today, changelog entry first, lock refreshed
+    trivial PAGE…              a typo-level fix: the lock takes the new body, the version stays
+    lock [PAGE…]               record new pages and versions bumped by hand (--check: only compare)
+    facts                      validate facts.yml: OK and counts, or each error
+    freshness [--days N]       pages not updated or verified within the review interval
+    lint                       the style lint (keyguide/lint.py)
+
+Every failure is one line per problem naming the file, never a traceback: writers are not expected
+to read Python.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from keyguide.facts import ROOT, FactsError, facts_path_default, parse_facts
+from keyguide.freshness import freshness_report, site_extra
+from keyguide.metadata_lock import (
+    LOCK_NAME,
+    LockError,
+    Project,
+    bump_text,
+    check_lock,
+    current_entry,
+    read_lock,
+    record,
+    record_bumped,
+    record_trivial,
+)
+from keyguide.pages import PageError
+from keyguide.platform import platform_config
+
+PROG = "python -m keyguide"
+
+
+class UsageError(Exception):
+    """Bad input on the command line (a missing page, a malformed date)."""
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--root", type=Path, default=ROOT, help="the project (mkdocs.yml, docs/, pages.lock.json); default: this one"
+    )
+    parser = argparse.ArgumentParser(prog=PROG, description="Writers' tools for the OpenAI key guide.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    bump = commands.add_parser(
+        "bump", parents=[common], help="record a substantive change: new version, today's date, changelog entry"
+    )
+    bump.add_argument("page", help="the page, e.g. docs/create-key.md")
+    bump.add_argument("summary", nargs="?", help='one line saying what changed, e.g. "Adds the expiry choice"')
+    bump.add_argument("--trivial", action="store_true", help="a typo-level change: same as the `trivial` command")
+    bump.add_argument("--date", type=_iso_date, help="the change's date (default: today)")
+
+    trivial = commands.add_parser(
+        "trivial", parents=[common], help="record a typo-level change: the lock takes the new body, no new version"
+    )
+    trivial.add_argument("pages", nargs="+", metavar="page")
+
+    lock = commands.add_parser(
+        "lock", parents=[common], help=f"bring {LOCK_NAME} in step: new pages, versions bumped by hand"
+    )
+    lock.add_argument("pages", nargs="*", metavar="page", help="only these pages (default: every page)")
+    lock.add_argument("--check", action="store_true", help="only compare the pages with the lock; exit 1 on a problem")
+    lock.add_argument(
+        "--force", action="store_true", help="record the pages as they are, even bodies changed without a version"
+    )
+
+    facts = commands.add_parser("facts", parents=[common], help="validate facts.yml and print its counts")
+    facts.add_argument("--file", type=Path, help="the facts file (default: facts.yml, or $KEYGUIDE_FACTS)")
+
+    fresh = commands.add_parser(
+        "freshness", parents=[common], help="list the pages not updated or verified within the review interval"
+    )
+    fresh.add_argument("--days", type=int, help="the review interval (default: extra.review_interval_days, 90)")
+    fresh.add_argument("--strict", action="store_true", help="exit 1 when a page is due (default: warn, exit 0)")
+    fresh.add_argument("--today", type=_iso_date, help=argparse.SUPPRESS)
+    fresh.add_argument("--verification", type=Path, help="the drift run's file (default: extra.verification_file)")
+
+    lint = commands.add_parser("lint", parents=[common], help="the style lint, with file:line messages")
+    lint.add_argument("args", nargs=argparse.REMAINDER, help="passed to the lint")
+    return parser
+
+
+def _page(arg: str, project: Project) -> Path:
+    """A page named on the command line: as typed (from the current directory), else from the project root."""
+    path = Path(arg)
+    candidates = [path] if path.is_absolute() else [path, project.root / path]
+    found = next((p for p in candidates if p.is_file()), None)
+    if found is None:
+        raise UsageError(f"{arg}: no such file")
+    if found.suffix != ".md":
+        raise UsageError(f"{arg}: not a Markdown page")
+    project.key(found)  # under docs/, or LockError
+    return found
+
+
+def cmd_bump(args: argparse.Namespace, project: Project) -> int:
+    if args.trivial:
+        return cmd_trivial(argparse.Namespace(pages=[args.page]), project)
+    if not args.summary:
+        raise UsageError('bump needs a summary of the change: bump PAGE "what changed" (or --trivial)')
+    path = _page(args.page, project)
+    shown = project.shown(project.key(path))
+    day = args.date or date.today()
+    text = path.read_bytes().decode("utf-8")  # bytes: keep the file's own line endings
+    new_text, meta = bump_text(text, args.summary, day, shown)
+    locked = read_lock(project.lock_path).get(project.key(path))
+    unchanged = locked is not None and locked.body_sha256 == current_entry(path, shown).body_sha256
+    path.write_bytes(new_text.encode("utf-8"))
+    record_bumped(project, path)
+    print(f"{shown}: version {meta.version}, updated {meta.updated}: {meta.changelog[0].summary}")
+    print(f"{LOCK_NAME}: recorded version {meta.version}")
+    if unchanged:
+        print("note: the body is the same as the previous version's; run bump after editing, not before")
+    return 0
+
+
+def cmd_trivial(args: argparse.Namespace, project: Project) -> int:
+    for arg in args.pages:
+        print(record_trivial(project, _page(arg, project)))
+    return 0
+
+
+def cmd_lock(args: argparse.Namespace, project: Project) -> int:
+    if args.check:
+        problems = check_lock(project)
+        for problem in problems:
+            print(problem)
+        if not problems:
+            print(f"{LOCK_NAME}: OK, {len(project.pages())} pages recorded at their current version")
+        return 1 if problems else 0
+    paths = [_page(arg, project) for arg in args.pages] if args.pages else None
+    changes = record(project, paths, force=args.force)
+    for change in changes:
+        print(change)
+    print(f"{LOCK_NAME}: {len(changes)} change(s)" if changes else f"{LOCK_NAME}: already up to date")
+    return 0
+
+
+def cmd_facts(args: argparse.Namespace, project: Project) -> int:
+    default = facts_path_default() if project.root == ROOT else project.root / "facts.yml"
+    path = args.file or default
+    facts = parse_facts(path)
+    counts = {kind: len(facts.section(kind)) for kind in ("links", "ui", "api", "errors", "values", "secret_patterns")}
+    detail = ", ".join(f"{n} {kind}" for kind, n in counts.items())
+    print(f"{path.name}: OK, {sum(counts.values())} facts ({detail}), reviewed {facts.reviewed}")
+    platform = platform_config(site_extra(project.root / "mkdocs.yml"), "mkdocs.yml")
+    print(f"mkdocs.yml: extra.platform OK, {platform.name} with {len(platform.labels)} labels")
+    return 0
+
+
+def cmd_freshness(args: argparse.Namespace, project: Project) -> int:
+    today = args.today or date.today()
+    due, _, summary = freshness_report(project, today, args.days, args.verification)
+    for page in due:
+        print(f"warning: {page.line()}")
+    print(summary)
+    return 1 if due and args.strict else 0
+
+
+def cmd_lint(args: argparse.Namespace, project: Project) -> int:
+    try:
+        lint = importlib.import_module("keyguide.lint")
+    except ModuleNotFoundError as exc:
+        if exc.name != "keyguide.lint":
+            raise
+        raise UsageError("the style lint (keyguide/lint.py) is not in this checkout yet") from None
+    entry = getattr(lint, "main", None)
+    if not callable(entry):
+        raise UsageError("keyguide/lint.py has no main(argv) to call")
+    status = int(entry(list(args.args)) or 0)
+    if status == 0:
+        print("style lint: no problems")
+    return status
+
+
+COMMANDS = {
+    "bump": cmd_bump,
+    "trivial": cmd_trivial,
+    "lock": cmd_lock,
+    "facts": cmd_facts,
+    "freshness": cmd_freshness,
+    "lint": cmd_lint,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    project = Project(args.root.resolve())
+    try:
+        return COMMANDS[args.command](args, project)
+    except (UsageError, PageError, FactsError, LockError) as exc:
+        for line in str(exc).splitlines():
+            print(f"error: {line}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
