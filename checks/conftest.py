@@ -40,3 +40,68 @@ def settle(drift: DriftSession) -> Callable[[Result], None]:
 def api_client(drift: DriftSession) -> Iterator[httpx.Client]:
     with sync_client(drift.remapper, drift.policy) as client:
         yield client
+
+
+# ---- UI checks (checks/drift/ui.py): storage state, the routed browser context, trace redaction ----
+# Added by the UI drift checks; pytest-playwright's own fixtures are overridden here so that every
+# page a check opens goes through the write guard and the one remapping function.
+
+import shutil  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+from playwright.sync_api import BrowserContext  # noqa: E402
+
+from checks.drift.ui import (  # noqa: E402
+    Guard,
+    TraceRedactor,
+    UiOptions,
+    options_from_config,
+    redact_traces,
+    trace_redactor,
+)
+
+
+@pytest.fixture(scope="session")
+def ui_options(drift: DriftSession, pytestconfig: pytest.Config) -> Iterator[UiOptions]:
+    """--storage-state, --ui-timeout, …; with --target standin and no state, the stand-in's own session."""
+    options = options_from_config(pytestconfig, drift.standin)
+    yield options
+    made_here = drift.standin is not None and not pytestconfig.getoption("storage_state")
+    if made_here and options.storage_state is not None:
+        shutil.rmtree(options.storage_state.parent, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any], ui_options: UiOptions) -> dict[str, Any]:
+    """pytest-playwright's context arguments: no service workers, the signed-in session if usable."""
+    # Requests made by service workers bypass routing, and with it the write guard.
+    args = {**browser_context_args, "service_workers": "block"}
+    if ui_options.storage_state is not None and ui_options.session_problem is None:
+        args["storage_state"] = str(ui_options.storage_state)
+    return args
+
+
+@pytest.fixture(scope="session")
+def ui_trace_redaction(pytestconfig: pytest.Config, ui_options: UiOptions) -> TraceRedactor:
+    """Retained traces are redacted as soon as they are kept, and the output folder once more at exit."""
+    plugin = TraceRedactor(ui_options.storage_state)
+    if not pytestconfig.pluginmanager.has_plugin("keyguide-ui-traces"):
+        pytestconfig.pluginmanager.register(plugin, "keyguide-ui-traces")
+    output = Path(pytestconfig.getoption("--output"))
+    pytestconfig.add_cleanup(lambda: redact_traces(output, trace_redactor(ui_options.storage_state)))
+    return plugin
+
+
+@pytest.fixture
+def ui_guard(drift: DriftSession) -> Guard:
+    """This test's write guard and router; `blocked` lists the writes it stopped."""
+    return Guard(drift.remapper, drift.facts)
+
+
+@pytest.fixture
+def context(new_context: Any, ui_guard: Guard, ui_trace_redaction: TraceRedactor) -> BrowserContext:
+    """pytest-playwright's context (tracing, artifacts), routed by the guard and masking keys."""
+    browser_context: BrowserContext = new_context()
+    ui_guard.install(browser_context)
+    return browser_context
