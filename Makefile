@@ -17,7 +17,8 @@ build: install-site  ## The strict site build, into site/
 	$(BIN)/mkdocs build --strict
 
 drift: install-test  ## The drift suite against live OpenAI (add ARGS="--target standin" to use the stand-in)
-	$(BIN)/python -m pytest checks $(ARGS)
+	$(BIN)/python -m pytest checks --drift-report artifacts/drift.json --markdown-report artifacts/drift.md \
+		--tracing retain-on-failure --output artifacts/playwright $(ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -123,10 +123,18 @@ def suite_options() -> set[str]:
     return options | ({"--junitxml"} if "--junit-xml" in options else set())
 
 
+def makefile_drift_args() -> list[str]:
+    """The arguments `make drift` itself passes to `pytest checks`."""
+    recipe = re.search(r"^drift:.*\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(encoding="utf-8"), re.MULTILINE)
+    assert recipe, "the Makefile has no drift target"
+    return recipe.group(1).replace("\\\n", " ").split()
+
+
 def test_drift_suite_command_uses_options_the_suite_has() -> None:
     command = step_named(workflow("drift.yml"), "drift suite")["run"]
     assert command.startswith("make drift ARGS=")
     args = shlex.split(command.removeprefix("make drift ARGS=").replace("$STORAGE_ARGS", ""))[0].split()
+    args += makefile_drift_args()  # the reports and traces every drift run writes
     given = {a for a in args if a.startswith("--")}
     for needed in (
         "--drift-report",
