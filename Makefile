@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: preview test build drift lint install-site install-test
+.PHONY: preview test build drift lint freshness bench install-site install-test
 
 preview: install-site  ## Writers: preview the guide with live reload at http://127.0.0.1:8000
 	$(BIN)/mkdocs serve --livereload
@@ -20,6 +20,14 @@ drift: install-test  ## The drift suite against live OpenAI (add ARGS="--target 
 	$(BIN)/python -m pytest checks --drift-report artifacts/drift.json --markdown-report artifacts/drift.md \
 		--tracing retain-on-failure --output artifacts/playwright $(ARGS)
 
+freshness: install-site  ## Pages due for review (not updated or verified within extra.review_interval_days)
+	$(BIN)/python -m keyguide freshness
+
+bench: install-test  ## Speed and size figures: Lighthouse per page, build scaling, link checking
+	$(BIN)/python benchmarks/lighthouse.py --runs 3
+	$(BIN)/python benchmarks/build_scaling.py
+	$(BIN)/python benchmarks/links.py --install
+
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -34,7 +42,7 @@ $(VENV)/.site: pyproject.toml | $(BIN)/python
 	@touch $@
 
 $(VENV)/.test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test,zensical]'
 	@touch $@ $(VENV)/.site
 
 install-site: $(VENV)/.site

@@ -90,7 +90,8 @@ def split_front_matter(text: str, where: str) -> tuple[dict[str, object], str, i
     if not match:
         raise PageError(f"{where}: no front matter (a '---' block with title, updated, version, changelog)")
     try:
-        data = yaml.safe_load(match.group(1))
+        # libyaml when present: front matter is parsed for every page on every build.
+        data = yaml.load(match.group(1), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 2}" if mark is not None else ""
@@ -113,6 +114,13 @@ def validate_meta(data: dict[str, object], where: str) -> PageMeta:
 
 
 def read_page(path: Path, docs_dir: Path = DOCS_DIR) -> Page:
+    """The page, parsed once per file version: the build hook and whats_new() both read every page."""
+    stat = path.stat()
+    return _read_page(path, docs_dir, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=4096)
+def _read_page(path: Path, docs_dir: Path, mtime_ns: int, size: int) -> Page:
     where = _display(path)
     data, body, body_line = split_front_matter(path.read_text(encoding="utf-8"), where)
     return Page(path.relative_to(docs_dir), validate_meta(data, where), body, body_line)
@@ -148,9 +156,12 @@ class FactUse:
         return f"{self.section}{step}"
 
 
-def macro_calls(body: str) -> list[tuple[str, list[object], int]]:
-    """Every macro call in a page body as (name, constant args, 1-based line). Raises on bad syntax."""
-    tree = Environment().parse(body)
+def macro_calls(body: str, tree: nodes.Template | None = None) -> list[tuple[str, list[object], int]]:
+    """Every macro call in a page body as (name, constant args, 1-based line). Raises on bad syntax.
+
+    Pass the body's parsed `tree` when you have it: parsing is most of the cost on a large site.
+    """
+    tree = tree if tree is not None else Environment().parse(body)
     calls = []
     for call in tree.find_all(nodes.Call):
         if isinstance(call.node, nodes.Name):
