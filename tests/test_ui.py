@@ -25,8 +25,8 @@ from checks.drift.outcomes import Result, Status
 from checks.drift.plugin import write_json_report
 from checks.drift.redact import current_redactor
 from checks.drift.remap import Remapper
+from checks.drift.routing import SAFE_METHODS
 from checks.drift.ui import (
-    SAFE_METHODS,
     Guard,
     UiCase,
     UiOptions,

@@ -7,8 +7,9 @@ refused or a body is needed), redirects followed one hop at a time in original U
 per-host concurrency limit with a small per-host spacing, the shared retry policy (Retry-After
 honoured, capped, and pausing the whole host), and one more pass at the end for what stayed
 inconclusive. *Classify* with the shared outcomes: 404/410, an unexpected permanent redirect and a
-missing `#fragment` are drift; bot walls and 403s are re-checked in real Chromium (the same remapper
-routes it) before anything is said; unreachable, 5xx, 429 and sign-in walls are inconclusive.
+missing `#fragment` are drift; bot walls and 403s are re-checked in real Chromium (routed like the UI
+checks' browser: the same remapper, the same write guard, see checks/drift/routing.py) before anything
+is said; unreachable, 5xx, 429 and sign-in walls are inconclusive.
 
 pytest runs items one at a time, so `check_links()` checks the whole selected batch concurrently
 once; each item then settles its precomputed Result (checks/test_links.py).
@@ -48,6 +49,17 @@ from checks.drift.outcomes import (
     transport_reason,
 )
 from checks.drift.remap import Remapper
+from checks.drift.routing import (
+    ABORT_BLOCKED,
+    ABORT_FAILED,
+    MAX_REDIRECTS,
+    Router,
+    forwarded_headers,
+    redirect_location,
+    redirect_stub,
+    same_document,
+    stub_location,
+)
 
 if TYPE_CHECKING:
     import pytest
@@ -520,6 +532,8 @@ class Visit:
     wall: str | None = None  # still a bot wall (or a sign-in page) after waiting
     error: str | None = None  # could not load at all (or no browser)
     fragment_found: bool | None = None  # None: no fragment asked for, or not looked at
+    notes: list[str] = field(default_factory=list)  # what the routing did: blocked writes, aborts
+    redirects: list[str] = field(default_factory=list)  # "301 url → location", in original URLs
 
     @property
     def served(self) -> bool:
@@ -535,17 +549,87 @@ class BrowserProbe(Protocol):
 FRAGMENT_JS = "f => !!(document.getElementById(f) || document.getElementsByName(f).length)"
 
 
-class ChromiumProbe:
-    """Real Chromium via Playwright; every request goes through `Remapper.apply`.
+@dataclass
+class ProbeGuard(Router):
+    """Routes one context of the link checker's browser: `routing.Router` on Playwright's async API.
 
-    Playwright's `route.continue_` cannot change https to http, so a remapped request is fetched with
-    `route.fetch(url=…)` (redirects not followed: their Location is in original space and the browser
-    must follow it through this route again) and answered with `route.fulfill(response=…)`.
+    The same decisions and record as the UI checks' `ui.Guard`: remapped requests are fetched with
+    `route.fetch` and fulfilled, writes to OpenAI are aborted, requests outside OpenAI are aborted
+    quietly in a remapped run, a navigation's redirect is answered with a redirect stub and a
+    subresource's redirects are followed here.
     """
 
-    def __init__(self, remapper: Remapper, settings: LinkSettings = LinkSettings()) -> None:
+    fetch_timeout_ms: float = 30_000
+
+    async def install(self, context: Any) -> None:
+        await context.route("**/*", self._handle)
+
+    async def _handle(self, route: Any) -> None:
+        from playwright.async_api import Error as PlaywrightError
+
+        request = route.request
+        method, url = request.method, request.url
+        decision = self.decide(method, url)
+        if decision.aborts:
+            await route.abort(ABORT_BLOCKED)
+            return
+        if decision.kind == "continue":
+            await route.continue_()
+            return
+        headers = forwarded_headers(await request.all_headers())
+        try:
+            answer: Any = await self._fetch(route, decision.target, headers)
+            location = redirect_location(answer.status, answer.headers, url, self.remapper)
+            if location is not None and not request.is_navigation_request():
+                answer = await self._follow(route, method, answer, url, location, headers)
+                location = None
+        except PlaywrightError as exc:
+            self.failure(method, url, exc.message)
+            answer = ABORT_FAILED
+        if isinstance(answer, str):
+            await route.abort(answer)
+        elif location is None:
+            await route.fulfill(response=answer)
+        else:
+            self.redirected(answer.status, url, location)
+            stub = redirect_stub(location, answer.headers_array)
+            await route.fulfill(
+                status=stub.status, headers=stub.headers, content_type=stub.content_type, body=stub.body
+            )
+
+    async def _fetch(self, route: Any, target: str, headers: dict[str, str]) -> Any:
+        return await route.fetch(url=target, headers=headers, max_redirects=0, timeout=self.fetch_timeout_ms)
+
+    async def _follow(
+        self, route: Any, method: str, answer: Any, url: str, location: str, headers: dict[str, str]
+    ) -> Any:
+        """Follow a subresource's redirects here (a script's fetch has no page to move on): the
+        last answer, or the abort code to end the request with."""
+        for _ in range(MAX_REDIRECTS):
+            decision, headers = self.hop(method, answer.status, url, location, headers)
+            if decision.aborts:
+                return ABORT_BLOCKED
+            url, answer = location, await self._fetch(route, decision.target, headers)
+            next_location = redirect_location(answer.status, answer.headers, url, self.remapper)
+            if next_location is None:
+                return answer
+            location = next_location
+        self.failure(method, url, f"more than {MAX_REDIRECTS} redirects")
+        return ABORT_FAILED
+
+
+class ChromiumProbe:
+    """Real Chromium via Playwright, each visit in a fresh context routed by a `ProbeGuard`.
+
+    So the re-check is held to the suite's rules like the UI checks: every request goes through
+    `Remapper.apply`, and no write reaches OpenAI (a page's own script may try one; it is aborted
+    and noted, and is no drift). `facts` (for OpenAI's origins) are loaded when the browser starts.
+    """
+
+    def __init__(self, remapper: Remapper, settings: LinkSettings = LinkSettings(), facts: Facts | None = None) -> None:
         self.remapper = remapper
         self.settings = settings
+        self.facts = facts
         self.slots = asyncio.Semaphore(settings.browser_pages)
         self._lock = asyncio.Lock()
         self._playwright: Any = None
@@ -559,6 +643,10 @@ class ChromiumProbe:
 
                 from checks.drift.browser import launch_options
 
+                if self.facts is None:
+                    from keyguide.facts import load_facts
+
+                    self.facts = load_facts()
                 try:
                     self._playwright = await async_playwright().start()
                     self._browser = await self._playwright.chromium.launch(**launch_options())
@@ -566,35 +654,29 @@ class ChromiumProbe:
                     self._failed = f"Chromium could not start ({type(exc).__name__}: {str(exc).splitlines()[0]})"
             return self._browser
 
-    async def _route(self, route: Any) -> None:
-        request = route.request
-        target = self.remapper.apply(request.url)
-        if target == request.url:
-            await route.continue_()
-            return
-        headers = {k: v for k, v in (await request.all_headers()).items() if k.lower() != "host"}
-        try:
-            response = await route.fetch(
-                url=target, headers=headers, max_redirects=0, timeout=self.settings.browser_timeout * 1000
-            )
-        except Exception:
-            await route.abort("failed")
-            return
-        await route.fulfill(response=response)
-
     async def visit(self, url: str, fragment: str = "") -> Visit:
         browser = await self._start()
         if browser is None:
             return Visit(None, url, error=self._failed or "Chromium is not available")
+        assert self.facts is not None
+        guard = ProbeGuard(self.remapper, self.facts, fetch_timeout_ms=self.settings.browser_timeout * 1000)
         async with self.slots:
-            context = await browser.new_context()
+            # Requests made by service workers bypass routing, and with it the write guard.
+            context = await browser.new_context(service_workers="block")
             try:
-                if self.remapper:
-                    await context.route("**/*", self._route)
+                await guard.install(context)
                 page = await context.new_page()
-                return await self._look(page, url, fragment)
+                visit = await self._look(page, url, fragment)
             finally:
+                await context.unroute_all(behavior="ignoreErrors")  # a handler still running may not raise
                 await context.close()
+        visit.notes += [
+            f"Chromium: the page tried to change something at OpenAI; the suite blocked it (not drift): {request}"
+            for request in guard.blocked[:5]
+        ]
+        visit.notes += guard.notes()
+        visit.redirects = list(guard.redirects)
+        return visit
 
     async def _look(self, page: Any, url: str, fragment: str) -> Visit:
         navigations: list[Any] = []
@@ -608,30 +690,62 @@ class ChromiumProbe:
         try:
             await page.goto(url, wait_until="load", timeout=timeout)
         except Exception as exc:
-            if not navigations:  # a challenge page that reloads itself interrupts goto: that is fine
+            # A challenge page that reloads itself, or a redirect stub moving on, interrupts goto: fine.
+            if not navigations:
                 return Visit(None, url, error=f"Chromium could not load it ({str(exc).splitlines()[0]})")
-        wall = await self._wait_past_wall(page, navigations)
+        wall = await self._settle(page, navigations)
         last = navigations[-1] if navigations else None
-        visit = Visit(None if last is None else last.status, self.remapper.original(page.url), wall=wall)
+        final_url = self.remapper.original(page.url)
+        moving = None if last is None else stub_location(last.headers)
+        if moving is not None:
+            return Visit(None, final_url, error=f"Chromium did not get past a redirect to {moving}")
+        visit = Visit(None if last is None else last.status, final_url, wall=wall)
         if fragment and visit.served:
             visit.fragment_found = await self._has_fragment(page, fragment)
         return visit
 
-    async def _wait_past_wall(self, page: Any, navigations: list[Any]) -> str | None:
-        """Give a challenge page the time its script needs to reload into the real page."""
+    async def _settle(self, page: Any, navigations: list[Any]) -> str | None:
+        """Wait until the page stays put; the bot wall still shown, if any.
+
+        Through the routing's redirect stubs (each moves on to its Location), and through a
+        challenge page, for the time its script needs to reload into the real page.
+        """
         deadline = time.monotonic() + self.settings.challenge_wait
+        stubs = 0
         while True:
+            last = navigations[-1] if navigations else None
+            location = None if last is None else stub_location(last.headers)
+            if location is not None:
+                stubs += 1
+                if stubs > MAX_REDIRECTS or not await self._reach(page, navigations, location):
+                    return None  # still on a stub: the caller says so
+                continue
             try:
                 await page.wait_for_load_state("load")
                 html = await page.content()
             except Exception:  # navigating right now
                 html = "<title>Just a moment...</title>"
             last = navigations[-1] if navigations else None
+            if last is not None and stub_location(last.headers) is not None:
+                continue  # the page moved on to a redirect stub meanwhile (a passed challenge can)
             headers = {} if last is None else await last.all_headers()
             wall = bot_wall_reason(0 if last is None else last.status, headers, html)
             if wall is None or time.monotonic() > deadline:
                 return wall
             await asyncio.sleep(0.25)
+
+    async def _reach(self, page: Any, navigations: list[Any], location: str) -> bool:
+        """Wait for a redirect stub to move the page on to `location`; False if it did not."""
+        stub = navigations[-1]
+        try:
+            await page.wait_for_url(
+                lambda now: same_document(now, location),
+                wait_until="load",
+                timeout=self.settings.browser_timeout * 1000,
+            )
+        except Exception:
+            return False
+        return navigations[-1] is not stub  # a stub sending the page to itself makes no progress
 
     async def _has_fragment(self, page: Any, fragment: str) -> bool:
         try:
@@ -838,7 +952,9 @@ def missing_fragment(target: LinkTarget, result: Result, ids: set[str]) -> Resul
 def after_browser(target: LinkTarget, probe: Probe, result: Result, pending: Pending, visit: Visit) -> Result:
     """Settle what only the browser could: a bot wall or 403, or a fragment built by JavaScript."""
     shown = "no answer" if visit.status is None else f"HTTP {visit.status}"
+    result.evidence += [f"Chromium followed a redirect: {redirect}" for redirect in visit.redirects]
     result.evidence.append(f"Chromium {probe.final_url} → {visit.error or visit.wall or shown} at {visit.final_url}")
+    result.notes += visit.notes  # a write the page tried is blocked and noted; it is never drift
     if visit.error or visit.status is None:
         result.reason = f"{result.reason}; {visit.error or 'Chromium got no answer'}"
         return result

@@ -5,16 +5,17 @@ the check (`get_by_role(role, name=…, exact=True)`, visible, with Playwright's
 is missing, the evidence says what to write instead: a screenshot, the names of the other elements
 of that role, the nearest one, a role that changed, or the other page the element moved to.
 
-Three guarantees hold for every browser context the suite opens (`Guard.install`):
+Three guarantees hold for every browser context the suite opens (`Guard.install`); the first two
+are checks/drift/routing.py's, shared with the link checker's browser:
 
 * **Nothing is changed at OpenAI.** Every request with a method other than GET, HEAD or OPTIONS
-  (the safe methods of RFC 9110 §9.2.1: they cannot create, save, delete or revoke) to an OpenAI
-  host is aborted before it leaves the browser, and recorded so the check that caused it fails.
+  to an OpenAI host is aborted before it leaves the browser, and recorded so the check that
+  caused it fails.
 * **Same code path live and offline.** Requests go through `Remapper.apply`, the suite's one
   remapping function; the browser keeps believing it is on https://platform.openai.com. (A
   fulfilled 3xx is not routed again when Chromium follows it, so a remapped redirect is answered
   with a small page that sets its cookies and moves on: the browser still ends up on the
-  original-space URL a live redirect would show, sign-in page included.)
+  original-space URL a live redirect would show, sign-in page included; `load` waits through it.)
 * **No key on screen.** An init script masks key-shaped text in the DOM before it is painted, so
   no screenshot or trace frame shows one; traces are also rewritten through the redactor.
 """
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import html
 import json
 import os
 import re
@@ -32,10 +32,9 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
 
 import pytest
 from playwright.sync_api import APIResponse, BrowserContext, Locator, Page, Request, Route
@@ -45,12 +44,21 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from checks.drift.outcomes import Result, Status, bot_wall_reason, sign_in_reason, status_reason
 from checks.drift.redact import KEY_SHAPE, SECRET_ENV_VARS, Redactor, current_redactor
-from checks.drift.remap import Remapper
+from checks.drift.routing import (
+    ABORT_BLOCKED,
+    ABORT_FAILED,
+    MAX_REDIRECTS,
+    Router,
+    forwarded_headers,
+    redirect_location,
+    redirect_stub,
+    same_document,
+    stub_location,
+)
 from keyguide.facts import Facts, UiFact
 
 DEFAULT_STORAGE_STATE = Path(".auth/openai.storage-state.json")
 STORAGE_STATE_ENV = "KEYGUIDE_STORAGE_STATE"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 NEEDS_SESSION = "needs a signed-in session"
 # Roles one control can swap between in a redesign ("link → button"); a table's column header
 # that happens to say "Name" is not the Name field with a new role.
@@ -195,51 +203,19 @@ def options_from_config(config: pytest.Config, standin: Any = None) -> UiOptions
     )
 
 
-# -- the browser context: remapping, the write guard, key masking ---------------------------------
-
-
-# OpenAI's own registrable domains: a write to any host under them is blocked, listed or not.
-OPENAI_DOMAINS = ("openai.com", "chatgpt.com", "oaistatic.com", "oaiusercontent.com")
-# Cloudflare's challenge endpoints on OpenAI's hosts: solving a bot challenge posts there. Those
-# writes are blocked too (the check then ends as a bot wall, inconclusive) but are not the
-# check's own doing, so they do not fail it.
-CHALLENGE_PATH = "/cdn-cgi/"
-
-
-def is_openai_host(host: str, facts: Facts) -> bool:
-    """OpenAI's hosts: the origins the facts list, and any host under OpenAI's domains."""
-    host = host.lower()
-    return any(host == d or host.endswith("." + d) for d in OPENAI_DOMAINS) or any(
-        _host(o) == host for o in facts.origins
-    )
-
-
-def _host(url: str) -> str:
-    rest = url.split("://", 1)[-1]
-    return rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0].rsplit("@", 1)[-1].split(":", 1)[0].lower()
+# -- the browser context: routing (checks/drift/routing.py) and key masking ----------------------
 
 
 @dataclass
-class Guard:
-    """Routes one browser context: remaps, blocks writes to OpenAI, and keeps what it did.
+class Guard(Router):
+    """Routes one browser context of the UI checks: `routing.Router` on Playwright's sync API.
 
-    `blocked` is the run's proof that nothing was changed: each entry is a write the browser
-    tried and that never left it. `quiet` are requests outside OpenAI aborted in a remapped run
-    (there is no network offline; they are not the check's business either way).
-
-    Install it on a context created with `service_workers="block"`: requests a service worker
-    makes are not routed, so a worker could otherwise send what the guard would have stopped.
+    `routing` decides (remap, block writes to OpenAI, abort quietly outside OpenAI offline) and
+    keeps the record (`blocked`, `challenge`, `quiet`, `failed`, `redirects`); this class does the
+    I/O. Install it on a context created with `service_workers="block"` (see Router).
     """
 
-    remapper: Remapper
-    facts: Facts
-    block_writes: bool = True
     fetch_timeout_ms: float = 30_000
-    blocked: list[str] = field(default_factory=list)
-    challenge: list[str] = field(default_factory=list)  # blocked bot-challenge posts
-    quiet: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-    redirects: list[str] = field(default_factory=list)
 
     def install(self, context: BrowserContext, *, mask_keys: bool = True) -> None:
         if mask_keys:
@@ -247,82 +223,52 @@ class Guard:
         context.route("**/*", self._handle)
 
     def _handle(self, route: Route, request: Request) -> None:
-        url = request.url
-        openai = is_openai_host(_host(url), self.facts)
-        if openai and self.block_writes and request.method.upper() not in SAFE_METHODS:
-            path = "/" + url.split("://", 1)[-1].partition("/")[2]
-            (self.challenge if path.startswith(CHALLENGE_PATH) else self.blocked).append(f"{request.method} {url}")
-            route.abort("blockedbyclient")
+        method, url = request.method, request.url
+        decision = self.decide(method, url)
+        if decision.aborts:
+            route.abort(ABORT_BLOCKED)
             return
-        target = self.remapper.apply(url)
-        if target == url:
-            if self.remapper and not openai:
-                self.quiet.append(f"{request.method} {url}")
-                route.abort("blockedbyclient")
-            else:
-                route.continue_()
+        if decision.kind == "continue":
+            route.continue_()
             return
-        headers = {k: v for k, v in request.all_headers().items() if k.lower() != "host" and not k.startswith(":")}
+        headers = forwarded_headers(request.all_headers())
         try:
-            response = route.fetch(url=target, headers=headers, max_redirects=0, timeout=self.fetch_timeout_ms)
-            location = _location(response, url, self.remapper)
+            answer: APIResponse | str = self._fetch(route, decision.target, headers)
+            location = redirect_location(answer.status, answer.headers, url, self.remapper)
             if location is not None and not request.is_navigation_request():
-                response = self._follow(route, response, url, location, headers)
+                answer = self._follow(route, method, answer, url, location, headers)
                 location = None
         except PlaywrightError as exc:
-            self.failed.append(f"{request.method} {url}: {exc.message.splitlines()[0]}")
-            route.abort("connectionfailed")
-            return
-        if location is None:
-            route.fulfill(response=response)
-            return
-        # A fulfilled 3xx is not routed again when Chromium follows it (it goes to the network):
-        # answer with a page that carries the redirect's cookies and moves on to the Location, so
-        # the browser ends up on the same URL, with the same cookies, as it would live.
-        self.redirects.append(f"{response.status} {url} → {location}")
-        stub_headers = {REDIRECT_HEADER: location, "cache-control": "no-store"}
-        cookies = [h["value"] for h in response.headers_array if h["name"].lower() == "set-cookie"]
-        if cookies:
-            stub_headers["set-cookie"] = "\n".join(cookies)
-        route.fulfill(status=200, headers=stub_headers, content_type="text/html", body=_redirect_page(location))
+            self.failure(method, url, exc.message)
+            answer = ABORT_FAILED
+        if isinstance(answer, str):
+            route.abort(answer)
+        elif location is None:
+            route.fulfill(response=answer)
+        else:
+            self.redirected(answer.status, url, location)
+            stub = redirect_stub(location, answer.headers_array)
+            route.fulfill(status=stub.status, headers=stub.headers, content_type=stub.content_type, body=stub.body)
+
+    def _fetch(self, route: Route, target: str, headers: dict[str, str]) -> APIResponse:
+        return route.fetch(url=target, headers=headers, max_redirects=0, timeout=self.fetch_timeout_ms)
 
     def _follow(
-        self, route: Route, response: APIResponse, url: str, location: str, headers: dict[str, str]
-    ) -> APIResponse:
-        """Follow a subresource's redirects here: a script's fetch has no page to move on."""
+        self, route: Route, method: str, answer: APIResponse, url: str, location: str, headers: dict[str, str]
+    ) -> APIResponse | str:
+        """Follow a subresource's redirects here (a script's fetch has no page to move on): the
+        last answer, or the abort code to end the request with."""
         for _ in range(MAX_REDIRECTS):
-            self.redirects.append(f"{response.status} {url} → {location}")
-            if _host(location) != _host(url):
-                headers = {k: v for k, v in headers.items() if k.lower() != "cookie"}
-            url = location
-            target = self.remapper.apply(url)
-            response = route.fetch(url=target, headers=headers, max_redirects=0, timeout=self.fetch_timeout_ms)
-            next_location = _location(response, url, self.remapper)
+            decision, headers = self.hop(method, answer.status, url, location, headers)
+            if decision.aborts:
+                return ABORT_BLOCKED
+            url, answer = location, self._fetch(route, decision.target, headers)
+            next_location = redirect_location(answer.status, answer.headers, url, self.remapper)
             if next_location is None:
-                break
+                return answer
             location = next_location
-        return response
-
-
-REDIRECT_HEADER = "x-keyguide-redirect"
-MAX_REDIRECTS = 10
-
-
-def _location(response: APIResponse, url: str, remapper: Remapper) -> str | None:
-    """The original-space URL a 3xx answer sends us to, or None."""
-    location = response.headers.get("location")
-    if not 300 <= response.status < 400 or not location:
-        return None
-    return remapper.original(urljoin(url, location))
-
-
-def _redirect_page(location: str) -> str:
-    target = json.dumps(location).replace("</", "<\\/")
-    return (
-        "<!doctype html><title>Redirecting…</title>"
-        f"<script>location.replace({target})</script>"
-        f'<noscript><a href="{html.escape(location)}">continue</a></noscript>'
-    )
+        self.failure(method, url, f"more than {MAX_REDIRECTS} redirects")
+        return ABORT_FAILED
 
 
 def mask_patterns(facts: Facts | None = None, secrets: Iterable[str] | None = None) -> list[str]:
@@ -570,7 +516,7 @@ def _wall(page: Page, response: PageResponse | None, status: int = 200) -> str |
     bot = bot_wall_reason(status, {}, f"<title>{title}</title>{markup}")
     if bot:
         return bot
-    if response is not None and _same_document(response.url, page.url):
+    if response is not None and same_document(response.url, page.url):
         try:
             headers = response.all_headers()
             body = response.text() if response.status >= 400 else ""
@@ -578,10 +524,6 @@ def _wall(page: Page, response: PageResponse | None, status: int = 200) -> str |
             headers, body = {}, ""
         return bot_wall_reason(response.status, headers, body)
     return None
-
-
-def _same_document(a: str, b: str) -> bool:
-    return a.split("#", 1)[0] == b.split("#", 1)[0]
 
 
 def load(page: Page, url: str, options: UiOptions, *, idle: bool = False) -> Loaded:
@@ -626,7 +568,7 @@ def load(page: Page, url: str, options: UiOptions, *, idle: bool = False) -> Loa
                 page.wait_for_load_state("load", timeout=options.settle * 1000)
     if wall:
         return Loaded(response, inconclusive=wall)
-    if response is not None and _same_document(response.url, page.url):
+    if response is not None and same_document(response.url, page.url):
         busy = status_reason(response.status)
         if busy:
             return Loaded(response, inconclusive=busy.replace(" after retries", ""))
@@ -640,15 +582,15 @@ def _follow_redirect_pages(
 ) -> PageResponse | None:
     """Wait through the Guard's redirect pages; the response of the document we end up on."""
     for _ in range(MAX_REDIRECTS):
-        location = response.headers.get(REDIRECT_HEADER) if response is not None else None
+        location = stub_location(response.headers) if response is not None else None
         if location is None:
             return response
         page.wait_for_url(
-            lambda now, target=location: _same_document(now, target),
+            lambda now, target=location: same_document(now, target),
             wait_until="domcontentloaded",
             timeout=options.timeout_ms,
         )
-        after = [d for d in documents if _same_document(d.url, location)]
+        after = [d for d in documents if same_document(d.url, location)]
         response = after[-1] if after else None
     return response
 
@@ -873,6 +815,5 @@ def conclude(
         recorded.evidence = result.evidence + recorded.evidence
         record(recorded)
         pytest.fail(message, pytrace=False)
-    result.notes += [f"aborted outside OpenAI (offline run): {request}" for request in guard.quiet[:5]]
-    result.notes += [f"blocked a bot-challenge post: {request}" for request in guard.challenge[:5]]
+    result.notes += guard.notes()
     settle(result)
