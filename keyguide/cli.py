@@ -21,7 +21,7 @@ from datetime import date
 from pathlib import Path
 
 from keyguide.facts import ROOT, FactsError, facts_path_default, parse_facts
-from keyguide.freshness import freshness_report, site_extra
+from keyguide.freshness import freshness_report
 from keyguide.metadata_lock import (
     LOCK_NAME,
     LockError,
@@ -35,7 +35,7 @@ from keyguide.metadata_lock import (
     record_trivial,
 )
 from keyguide.pages import PageError
-from keyguide.platform import platform_config
+from keyguide.platform import platform_config, site_extra
 
 PROG = "python -m keyguide"
 

@@ -14,11 +14,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from keyguide.facts import FactsError
 from keyguide.metadata_lock import Project, read_meta
 from keyguide.pages import PageError
+from keyguide.platform import site_extra
 from keyguide.verification import load_verification, page_state
 
 DEFAULT_INTERVAL_DAYS = 90
@@ -35,25 +34,6 @@ class Due:
 
     def line(self) -> str:
         return f"{self.page}: {'; '.join(self.reasons)}"
-
-
-class _ConfigLoader(yaml.SafeLoader):
-    """Reads mkdocs.yml without MkDocs: unknown tags (!ENV, !!python/name) become plain values."""
-
-
-_ConfigLoader.add_multi_constructor("", lambda loader, suffix, node: None)
-
-
-def site_extra(mkdocs_yml: Path) -> dict[str, Any]:
-    """`extra` from mkdocs.yml ({} when absent); FactsError naming the file when it cannot be read."""
-    try:
-        config = yaml.load(mkdocs_yml.read_text(encoding="utf-8"), Loader=_ConfigLoader)
-    except FileNotFoundError:
-        raise FactsError(f"{mkdocs_yml}: no such file") from None
-    except yaml.YAMLError as exc:
-        raise FactsError(f"{mkdocs_yml.name}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    extra = (config or {}).get("extra") or {}
-    return extra if isinstance(extra, dict) else {}
 
 
 def review_interval(extra: dict[str, Any]) -> int:

@@ -30,10 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import yaml
-
 from keyguide.facts import Facts, FactsError, facts_path_default, load_facts
 from keyguide.pages import DOCS_DIR, FRONT_MATTER, PageError, all_pages, fact_uses
+from keyguide.platform import site_extra
 
 # Sections whose entries are guard rails, not statements a page makes.
 EXEMPT_SECTIONS = ("secret_patterns",)
@@ -202,15 +201,9 @@ class _Hints:
 def _platform_labels(config_file: Path | None) -> dict[str, str]:
     if config_file is None or not config_file.exists():
         return {}
-
-    class _Loader(yaml.SafeLoader):
-        """Reads mkdocs.yml without choking on its `!!python/name:` and `!ENV` tags."""
-
-    _Loader.add_multi_constructor("", lambda loader, suffix, node: None)
     try:
-        config = yaml.load(config_file.read_text(encoding="utf-8"), Loader=_Loader)
-        labels = config["extra"]["platform"]["labels"]
-    except (yaml.YAMLError, KeyError, TypeError):
+        labels = site_extra(config_file)["platform"]["labels"]
+    except (FactsError, KeyError, TypeError):
         return {}
     return {str(label).casefold(): str(label_id) for label_id, label in labels.items()}
 

@@ -214,10 +214,11 @@ def heading_text(raw: str) -> str:
 
 @lru_cache(maxsize=1)
 def _platform_variables() -> dict[str, object]:
+    from keyguide.platform import site_extra
+
     try:
-        config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
-        return dict(config["extra"]["platform"])
-    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return dict(site_extra(ROOT / "mkdocs.yml")["platform"])
+    except (FactsError, KeyError, TypeError, ValueError):
         return {}
 
 

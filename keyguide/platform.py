@@ -6,13 +6,39 @@ the site config, not in the pages, so another product can reuse the guide by edi
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from keyguide.facts import FactsError
 
 REQUIRED_LABELS = ("key_field", "save", "test", "success")
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """Reads mkdocs.yml without MkDocs: unknown tags (!ENV, !!python/name) become plain values."""
+
+
+_ConfigLoader.add_multi_constructor("", lambda loader, suffix, node: None)
+
+
+def read_site_config(mkdocs_yml: Path) -> dict[str, Any]:
+    """mkdocs.yml as data, for tools that run outside a build (CLI, lint, link collection)."""
+    try:
+        config = yaml.load(mkdocs_yml.read_text(encoding="utf-8"), Loader=_ConfigLoader)
+    except FileNotFoundError:
+        raise FactsError(f"{mkdocs_yml}: no such file") from None
+    except yaml.YAMLError as exc:
+        raise FactsError(f"{mkdocs_yml.name}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    return config if isinstance(config, dict) else {}
+
+
+def site_extra(mkdocs_yml: Path) -> dict[str, Any]:
+    """`extra` from mkdocs.yml ({} when absent); FactsError naming the file when it cannot be read."""
+    extra = read_site_config(mkdocs_yml).get("extra") or {}
+    return extra if isinstance(extra, dict) else {}
 
 
 class PlatformConfig(BaseModel):

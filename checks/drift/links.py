@@ -222,14 +222,9 @@ def build_site(dest: Path, root: Path = ROOT) -> Path:
 def site_url(root: Path = ROOT) -> str:
     """The guide's own address (links under it are internal)."""
 
-    import yaml
+    from keyguide.platform import read_site_config
 
-    class _Lenient(yaml.SafeLoader):
-        pass
-
-    _Lenient.add_multi_constructor("", lambda loader, suffix, node: None)
-    config = yaml.load((root / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_Lenient) or {}
-    return str(config.get("site_url") or "")
+    return str(read_site_config(root / "mkdocs.yml").get("site_url") or "")
 
 
 def is_external(href: str) -> bool:
