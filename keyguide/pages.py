@@ -173,20 +173,36 @@ def macro_calls(body: str, tree: nodes.Template | None = None) -> list[tuple[str
 ATTR_LIST = re.compile(r"\s*\{\s*[#.:][^{}]*\}\s*$")
 
 
+ITEM = re.compile(r"^(\d+)\.\s")  # a top-level numbered step
+HEADING = re.compile(r"^#{1,6}\s+(.*)$")
+FENCE = re.compile(r"^(`{3,}|~{3,})")
+
+
+def fenced_lines(lines: list[str]) -> set[int]:
+    """Indexes of the lines inside fenced code (fences included): a `# comment` there is no heading."""
+    inside: set[int] = set()
+    fence = ""
+    for at, line in enumerate(lines):
+        stripped = line.strip()
+        if fence:
+            inside.add(at)
+            if stripped.startswith(fence) and not stripped[len(fence) :].strip():
+                fence = ""
+        elif match := FENCE.match(stripped):
+            fence = match.group(1)
+            inside.add(at)
+    return inside
+
+
 def _steps_by_line(body: str) -> list[tuple[str, int | None]]:
     """For each body line: the heading it sits under and its top-level numbered step."""
-    section, step, fence = "", None, None
+    section, step = "", None
+    lines = body.splitlines()
+    fenced = fenced_lines(lines)
     out = []
-    for line in body.splitlines():
-        marker = re.match(r"^\s*(```+|~~~+)", line)
-        if fence is not None:
-            if marker and marker.group(1).startswith(fence):
-                fence = None
-        elif marker:
-            fence = marker.group(1)
-        else:
-            heading = re.match(r"^#{1,4}\s+(.*)$", line)
-            item = re.match(r"^(\d+)\.\s", line)
+    for at, line in enumerate(lines):
+        if at not in fenced:
+            heading, item = HEADING.match(line), ITEM.match(line)
             if heading:
                 section, step = heading_text(ATTR_LIST.sub("", heading.group(1))), None
             elif item:

@@ -18,12 +18,11 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 from pathlib import Path
 from typing import Any
 
 from keyguide.facts import ROOT, FactsError, load_facts
-from keyguide.pages import Page, fact_uses
+from keyguide.pages import HEADING, ITEM, Page, fact_uses, fenced_lines
 
 DEFAULT_PATH = ROOT / "verification.json"
 TRUSTED_TARGET = "live"
@@ -88,10 +87,6 @@ def drifted_facts(verification: dict[str, Any] | None, src_uri: str) -> set[str]
 
 
 # -- notices on drifted steps --------------------------------------------------------------------
-
-ITEM = re.compile(r"^(\d+)\.\s")
-HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*(\{.*\})?\s*$")
-FENCE = re.compile(r"^(`{3,}|~{3,})")
 
 
 def add_drift_notices(markdown: str, page: Page, src_uri: str, extra: dict[str, Any]) -> str:
@@ -164,23 +159,8 @@ def _item_end(lines: list[str], index: int, step: int) -> int | None:
 
 def _heading_above(lines: list[str], index: int) -> int:
     """The heading line the line `index` sits under (-1: the top of the page); never a `#` in code."""
-    fenced = _fenced_lines(lines)
+    fenced = fenced_lines(lines)
     for at in range(index, -1, -1):
         if at not in fenced and HEADING.match(lines[at]):
             return at
     return -1
-
-
-def _fenced_lines(lines: list[str]) -> set[int]:
-    inside: set[int] = set()
-    fence = ""
-    for at, line in enumerate(lines):
-        stripped = line.strip()
-        if fence:
-            inside.add(at)
-            if stripped.startswith(fence) and not stripped[len(fence) :].strip():
-                fence = ""
-        elif match := FENCE.match(stripped):
-            fence = match.group(1)
-            inside.add(at)
-    return inside
