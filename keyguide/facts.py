@@ -54,12 +54,37 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# TEMPORARY while facts.yml is migrated to url + quote sources: the migration commit sets this True
+# (and removes the flag).
+STRICT_SOURCES = False
+QUOTE_MAX = 500  # aim for 300: a sentence or two, the words that prove the fact
+
+
 class Source(_Strict):
-    """Where a fact was confirmed, and how sure we are."""
+    """Where a fact was confirmed, how sure we are, and the words a machine can look for.
+
+    `url` is where a person reads the source; `quote` is a verbatim excerpt of that page. The source
+    check (`pytest checks -m sources`) fetches `url` and looks for `quote` in its visible text, so a
+    reworded help article is drift like a renamed button. Every `C-off` fact needs both.
+    """
 
     ref: str = Field(min_length=3)
     confidence: Confidence
     checked: date | None = None
+    url: HttpUrl | None = None
+    quote: str | None = Field(default=None, min_length=8, max_length=QUOTE_MAX)
+    # Why no unattended run can verify this fact (our own estimate, a screen only an owner sees, …).
+    manual: str | None = Field(default=None, min_length=10)
+
+    @model_validator(mode="after")
+    def _checkable(self) -> Source:
+        if self.quote is not None and self.url is None:
+            raise ValueError("quote needs url (the page the quote is on)")
+        if STRICT_SOURCES and self.confidence == "C-off" and (self.url is None or self.quote is None):
+            raise ValueError("a C-off fact needs url and quote (a verbatim excerpt of OpenAI's page)")
+        if self.quote is not None and self.quote != self.quote.strip():
+            raise ValueError("quote must not start or end with spaces")
+        return self
 
 
 class LinkFact(_Strict):
@@ -104,6 +129,19 @@ class ApiEndpoint(_Strict):
     source: Source
 
 
+# How the API checks provoke an error, and the secret each way needs (None: no secret at all).
+# Each runs one request that is refused before anything is created, changed or billed.
+TRIGGERS: dict[str, str | None] = {
+    "no_key": None,  # GET /v1/models without an Authorization header
+    "invalid_key": None,  # GET /v1/models with a well-formed key that cannot exist
+    "wrong_organization": "OPENAI_API_KEY",  # a real key with a made-up OpenAI-Organization header
+    "no_credit_key": "OPENAI_NO_CREDIT_KEY",  # a 1-token request with a key of an organization without credit
+    "read_only_key": "OPENAI_READ_ONLY_KEY",  # a model call with a Read Only key
+    "ip_restricted_key": "OPENAI_IP_RESTRICTED_KEY",  # any call with a key whose allowlist excludes CI
+}
+Trigger = Literal["no_key", "invalid_key", "wrong_organization", "no_credit_key", "read_only_key", "ip_restricted_key"]
+
+
 class ErrorFact(_Strict):
     title: str
     status: int = Field(ge=400, le=599)
@@ -112,7 +150,7 @@ class ErrorFact(_Strict):
     message: str = Field(min_length=1)
     # Fields the fact sheet could not confirm: a different live value is reported, not drift.
     unverified: list[Literal["type", "code", "message"]] = []
-    trigger: Literal["no_key", "invalid_key"] | None = None
+    trigger: Trigger | None = None
     cause: str = Field(min_length=10)
     fix: str = Field(min_length=10)
     source: Source
@@ -124,10 +162,32 @@ class ErrorFact(_Strict):
     def type_pattern(self) -> re.Pattern[str]:
         return _template_pattern(self.type)
 
+    def message_parts(self) -> list[str]:
+        """The message's fixed text between placeholders (what any real instance must contain)."""
+        parts = PLACEHOLDER.split(self.message)[::2]
+        return [part.strip() for part in parts if len(part.strip()) >= 4]
+
 
 class ValueFact(_Strict):
     value: str
     source: Source
+
+
+class ClaimFact(_Strict):
+    """One statement the guide makes about what OpenAI does, requires, allows, charges or shows.
+
+    `text` is our own wording, as the page renders it (`{{ claim("id") }}`); the source's quote is
+    OpenAI's, and the source check keeps the two honest.
+    """
+
+    text: str = Field(min_length=10)
+    source: Source
+
+    @model_validator(mode="after")
+    def _quoted(self) -> ClaimFact:
+        if self.source.url is None or self.source.quote is None:
+            raise ValueError("a claim needs source.url and source.quote (OpenAI's words that prove it)")
+        return self
 
 
 class SecretPattern(_Strict):
@@ -153,6 +213,7 @@ class Facts(_Strict):
     errors: dict[str, ErrorFact]
     values: dict[str, ValueFact]
     secret_patterns: dict[str, SecretPattern]
+    claims: dict[str, ClaimFact] = {}
 
     @model_validator(mode="after")
     def _cross_references(self) -> Facts:
@@ -168,9 +229,33 @@ class Facts(_Strict):
                 url.startswith(origin) for origin in self.origins
             ):
                 problems.append(f"{kind}: {url} is under no origin listed in `origins`")
+        problems += self._quotes_agree()
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _quotes_agree(self) -> list[str]:
+        """A value must be in its own quote; an error's code and its message's fixed parts too."""
+        from keyguide.text import contains
+
+        problems = []
+        for fact_id, fact in self.values.items():
+            quote = fact.source.quote
+            if quote is not None and not contains(quote, fact.value):
+                problems.append(f"values.{fact_id}.source.quote: does not contain the value {fact.value!r}")
+        for fact_id, error in self.errors.items():
+            quote = error.source.quote
+            if quote is None:
+                continue
+            if error.code is not None and "code" not in error.unverified and not contains(quote, error.code):
+                problems.append(f"errors.{fact_id}.source.quote: does not contain the code {error.code!r}")
+            if "message" in error.unverified:
+                continue
+            for part in error.message_parts():
+                if not contains(quote, part):
+                    problems.append(f"errors.{fact_id}.source.quote: does not contain the message's {part!r}")
+                    break
+        return problems
 
     def _all_urls(self) -> list[tuple[str, str]]:
         urls = [(f"links.{k}.url", v.url) for k, v in self.links.items()]
@@ -208,12 +293,21 @@ class Facts(_Strict):
     def origin_of(self, url: str) -> str | None:
         return next((o for o in self.origins if url == o or url.startswith(o + "/")), None)
 
+    def sources(self) -> list[tuple[str, Source]]:
+        """Every fact as (`kind.id`, its source), in file order."""
+        return [(fact_id, self.fact(fact_id).source) for fact_id in self.all_ids()]  # type: ignore[attr-defined]
+
+    def fact(self, qualified: str) -> BaseModel:
+        """The fact named `kind.id`."""
+        kind, _, fact_id = qualified.partition(".")
+        return self.get(kind, fact_id)
+
     def all_ids(self) -> list[str]:
         """Every fact as `kind.id`, in file order."""
         return [f"{kind}.{fact_id}" for kind in SECTIONS for fact_id in self.section(kind)]
 
 
-SECTIONS = ("links", "ui", "api", "errors", "values", "secret_patterns")
+SECTIONS = ("links", "ui", "api", "errors", "values", "secret_patterns", "claims")
 
 
 def _template_pattern(template: str) -> re.Pattern[str]:

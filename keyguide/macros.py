@@ -13,7 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from keyguide.facts import ApiEndpoint, ErrorFact, FactsError, LinkFact, UiFact, ValueFact, load_facts
+from keyguide.facts import ApiEndpoint, ClaimFact, ErrorFact, FactsError, LinkFact, UiFact, ValueFact, load_facts
 from keyguide.pages import DOCS_DIR, all_pages
 from keyguide.platform import current, platform_config, set_current
 
@@ -42,6 +42,13 @@ def value(fact_id: str) -> str:
     fact = load_facts().get("values", fact_id)
     assert isinstance(fact, ValueFact)
     return fact.value
+
+
+def claim(fact_id: str) -> str:
+    """A statement about what OpenAI does, requires or allows, in our words; its source quote proves it."""
+    fact = load_facts().get("claims", fact_id)
+    assert isinstance(fact, ClaimFact)
+    return fact.text
 
 
 def api(fact_id: str) -> str:
@@ -99,7 +106,7 @@ def whats_new(docs_dir: Path = DOCS_DIR) -> str:
 
 
 MACROS: dict[str, Callable[..., str]] = {
-    f.__name__: f for f in (ui, link, url, value, api, error, error_table, platform_ui, platform_path, whats_new)
+    f.__name__: f for f in (ui, link, url, value, claim, api, error, error_table, platform_ui, platform_path, whats_new)
 }
 
 

@@ -21,7 +21,15 @@ from keyguide.facts import ROOT, Facts, FactsError, load_facts
 DOCS_DIR = ROOT / "docs"
 
 # Macro name -> the facts section its first argument names (None: any section with a URL).
-FACT_MACROS = {"ui": "ui", "link": "links", "url": None, "value": "values", "error": "errors", "api": "api"}
+FACT_MACROS = {
+    "ui": "ui",
+    "link": "links",
+    "url": None,
+    "value": "values",
+    "claim": "claims",
+    "error": "errors",
+    "api": "api",
+}
 # Macros that state every fact of a section (the troubleshooting table).
 SECTION_MACROS = {"error_table": "errors"}
 
