@@ -4,6 +4,7 @@
     trivial PAGE…              a typo-level fix: the lock takes the new body, the version stays
     lock [PAGE…]               record new pages and versions bumped by hand (--check: only compare)
     facts                      validate facts.yml: OK and counts, or each error
+    coverage [--json]          what verifies each fact (link, ui, api, source, manual) and the totals
     freshness [--days N]       pages not updated or verified within the review interval
     lint                       the style lint (keyguide/lint.py)
 
@@ -15,12 +16,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from keyguide.facts import ROOT, FactsError, facts_path_default, parse_facts
+from keyguide import coverage
+from keyguide.facts import ROOT, SECTIONS, FactsError, facts_path_default, parse_facts
 from keyguide.freshness import freshness_report
 from keyguide.metadata_lock import (
     LOCK_NAME,
@@ -83,6 +86,12 @@ def _parser() -> argparse.ArgumentParser:
 
     facts = commands.add_parser("facts", parents=[common], help="validate facts.yml and print its counts")
     facts.add_argument("--file", type=Path, help="the facts file (default: facts.yml, or $KEYGUIDE_FACTS)")
+
+    cover = commands.add_parser(
+        "coverage", parents=[common], help="what verifies each fact, and the totals (exit 1 if a fact is unchecked)"
+    )
+    cover.add_argument("--file", type=Path, help="the facts file (default: facts.yml, or $KEYGUIDE_FACTS)")
+    cover.add_argument("--json", action="store_true", help="print the totals and the per-fact checks as JSON")
 
     fresh = commands.add_parser(
         "freshness", parents=[common], help="list the pages not updated or verified within the review interval"
@@ -153,16 +162,34 @@ def cmd_lock(args: argparse.Namespace, project: Project) -> int:
     return 0
 
 
-def cmd_facts(args: argparse.Namespace, project: Project) -> int:
+def _facts_file(args: argparse.Namespace, project: Project) -> Path:
     default = facts_path_default() if project.root == ROOT else project.root / "facts.yml"
-    path = args.file or default
+    return Path(args.file or default)
+
+
+def cmd_facts(args: argparse.Namespace, project: Project) -> int:
+    path = _facts_file(args, project)
     facts = parse_facts(path)
-    counts = {kind: len(facts.section(kind)) for kind in ("links", "ui", "api", "errors", "values", "secret_patterns")}
+    unchecked = coverage.unchecked_problems(facts, path.name)
+    if unchecked:
+        raise FactsError("\n".join(unchecked))
+    counts = {kind: len(facts.section(kind)) for kind in SECTIONS}
     detail = ", ".join(f"{n} {kind}" for kind, n in counts.items())
     print(f"{path.name}: OK, {sum(counts.values())} facts ({detail}), reviewed {facts.reviewed}")
     platform = platform_config(site_extra(project.root / "mkdocs.yml"), "mkdocs.yml")
     print(f"mkdocs.yml: extra.platform OK, {platform.name} with {len(platform.labels)} labels")
     return 0
+
+
+def cmd_coverage(args: argparse.Namespace, project: Project) -> int:
+    facts = parse_facts(_facts_file(args, project))
+    data = coverage.summary(facts)
+    if args.json:
+        print(json.dumps(data, indent=1))
+    else:
+        for line in coverage.table(facts):
+            print(line)
+    return 1 if data["unchecked"] else 0
 
 
 def cmd_freshness(args: argparse.Namespace, project: Project) -> int:
@@ -195,6 +222,7 @@ COMMANDS = {
     "trivial": cmd_trivial,
     "lock": cmd_lock,
     "facts": cmd_facts,
+    "coverage": cmd_coverage,
     "freshness": cmd_freshness,
     "lint": cmd_lint,
 }

@@ -29,6 +29,7 @@ from checks.drift.report import (
     write_markdown_report,
     write_verification,
 )
+from keyguide.coverage import run_coverage
 from keyguide.facts import Facts, load_facts
 from keyguide.pages import fact_usage
 
@@ -157,6 +158,7 @@ class DriftSession:
             "max_inconclusive": self.max_inconclusive,
             "could_not_verify": could_not_verify(self.counts(), self.max_inconclusive),
             "results": [r.as_dict() for r in self.results.values()],
+            "coverage": run_coverage(self.facts, self.results.values()),
         }
         # In a workflow, the Markdown report links each drifted line to the page source on GitHub.
         for key, variable in (("repository", "GITHUB_REPOSITORY"), ("commit", "GITHUB_SHA")):
@@ -209,6 +211,8 @@ class DriftSession:
         tr = terminalreporter
         tr.section(f"drift summary · target {self.target}")
         tr.write_line(" · ".join(f"{n} {status}" for status, n in counts.items()))
+        coverage = run_coverage(self.facts, self.results.values())
+        tr.write_line(f"coverage: {coverage['line']}; {coverage['verified_in_run']} verified in this run")
         for line in summary_table(list(self.results.values())):
             tr.write_line(line)
         if self.written:

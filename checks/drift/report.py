@@ -135,6 +135,12 @@ def render_markdown(
         f"**{tally['drift']} drift · {tally['inconclusive']} inconclusive · {tally['ok']} ok** — {run}",
         "",
     ]
+    if coverage := data.get("coverage"):
+        out += [
+            f"Coverage: {coverage['line']}; {coverage['verified_in_run']} verified in this run "
+            "(`python -m keyguide coverage` lists what checks each fact).",
+            "",
+        ]
     blocked = data.get("could_not_verify")
     if blocked:
         out += [
