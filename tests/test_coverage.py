@@ -133,7 +133,8 @@ def test_an_unchecked_fact_is_refused_with_one_line(tmp_path: Path, capsys: pyte
 def test_coverage_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     fixed = FACTS.replace(
         '    source: {ref: "SDK", confidence: Inf}',
-        '    source: {ref: "SDK", confidence: Inf, url: "https://help.openai.com/x", quote: "OpenAI-Organization header"}',
+        '    source: {ref: "SDK", confidence: Inf, url: "https://help.openai.com/x", '
+        'quote: "OpenAI-Organization header"}',
     )
     path = write(tmp_path, fixed)
     assert main(["coverage", "--json", "--file", str(path)]) == 0
