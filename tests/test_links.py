@@ -299,7 +299,8 @@ def test_per_host_and_global_limits_hold() -> None:
         return httpx.Response(200, html="<p>ok</p>")
 
     targets = [LinkTarget(f"u{h}-{i}", f"https://h{h}.example/p{i}") for h in range(4) for i in range(12)]
-    checker = mock_checker(handler, LinkSettings(concurrency=6, per_host=2, per_host_delay=0.0, browser=False))
+    settings = LinkSettings(concurrency=6, per_host=2, per_host_max=2, per_host_delay=0.0, browser=False)
+    checker = mock_checker(handler, settings)
     results = run_sync(checker.run(targets))
     assert {r.status for r in results.values()} == {Status.OK}
     assert max(peak.values()) == 2 and overall["peak"] == 6

@@ -29,8 +29,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -48,6 +47,7 @@ from checks.drift.outcomes import (
     status_reason,
     transport_reason,
 )
+from checks.drift.ratelimit import HostGate, HostStats, pushes_back
 from checks.drift.remap import Remapper
 from checks.drift.routing import (
     ABORT_BLOCKED,
@@ -109,7 +109,14 @@ def add_options(group: pytest.OptionGroup) -> None:
         "--per-host-concurrency",
         type=int,
         default=defaults.per_host,
-        help=f"link requests in flight at once to one host (default {defaults.per_host})",
+        help=f"link requests in flight at once to one host at the start; the window widens while the host "
+        f"answers cleanly and narrows on a 429, 503, Retry-After or bot challenge (default {defaults.per_host})",
+    )
+    group.addoption(
+        "--per-host-max",
+        type=int,
+        default=defaults.per_host_max,
+        help=f"the widest the per-host window may grow (default {defaults.per_host_max})",
     )
     group.addoption(
         "--per-host-delay",
@@ -138,7 +145,8 @@ class LinkSettings:
     # Tuned with benchmarks/links.py (200 links, 20 hosts, 300 ms): what a host sees is bounded by
     # `per_host` and `per_host_delay`; `concurrency` only bounds our own sockets.
     concurrency: int = 256
-    per_host: int = 10  # in flight at once to one host (lychee's default; linkinator has no such limit)
+    per_host: int = 4  # in flight at once to one host at the start (checks/drift/ratelimit.py adapts it)
+    per_host_max: int = 10  # the widest a host that answers cleanly gets (lychee's fixed default)
     per_host_delay: float = 0.01  # least time between two request starts to one host
     max_redirects: int = 10
     browser: bool = True
@@ -155,6 +163,7 @@ class LinkSettings:
         return cls(
             concurrency=max(1, config.getoption("link_concurrency")),
             per_host=max(1, config.getoption("per_host_concurrency")),
+            per_host_max=max(1, config.getoption("per_host_max")),
             per_host_delay=max(0.0, config.getoption("per_host_delay")),
             browser=config.getoption("link_browser") == "on",
         )
@@ -357,52 +366,6 @@ class Probe:
         return "" if self.response is None else self.response.text
 
 
-@dataclass
-class HostStats:
-    requests: int = 0
-    active: int = 0
-    peak: int = 0
-
-
-class HostGate:
-    """Per-host politeness: at most N requests in flight, spaced starts, and pauses on Retry-After."""
-
-    def __init__(self, per_host: int, spacing: float) -> None:
-        self.semaphore = asyncio.Semaphore(per_host)
-        self.spacing = spacing
-        self.next_start = 0.0
-        self.paused_until = 0.0
-        self.stats = HostStats()
-
-    @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        async with self.semaphore:
-            loop = asyncio.get_running_loop()
-            while True:  # a Retry-After may arrive while we wait
-                now = loop.time()
-                start = max(now, self.next_start, self.paused_until)
-                if start <= now:
-                    break
-                await asyncio.sleep(start - now)
-            self.next_start = loop.time() + self.spacing
-            yield
-
-    @contextlib.contextmanager
-    def in_flight(self) -> Iterator[None]:
-        """Count a request that holds every slot it needs (what the host really sees)."""
-        self.stats.requests += 1
-        self.stats.active += 1
-        self.stats.peak = max(self.stats.peak, self.stats.active)
-        try:
-            yield
-        finally:
-            self.stats.active -= 1
-
-    def pause(self, seconds: float) -> None:
-        """The host asked us to wait: every request to it waits, not just the one that was told."""
-        self.paused_until = max(self.paused_until, asyncio.get_running_loop().time() + seconds)
-
-
 HEAD_OK_BELOW = 400  # a HEAD answer >= 400 is confirmed with GET: many servers refuse or mishandle HEAD
 STRIP_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
 
@@ -424,7 +387,8 @@ class Fetcher:
     def gate(self, url: str) -> HostGate:
         host = urlsplit(url).netloc.lower()
         if host not in self.gates:
-            self.gates[host] = HostGate(self.settings.per_host, self.settings.per_host_delay)
+            settings = self.settings
+            self.gates[host] = HostGate(settings.per_host, settings.per_host_delay, settings.per_host_max)
         return self.gates[host]
 
     async def send(self, method: str, url: str) -> httpx.Response:
@@ -439,6 +403,8 @@ class Fetcher:
                     await response.aclose()
         if response.status_code in (429, 503) and "retry-after" in response.headers:
             gate.pause(retry_delay(response, 1, self.policy))
+        challenged = bot_wall_reason(response.status_code, response.headers, body[:20000].decode("utf-8", "replace"))
+        await gate.answered(pushes_back(response.status_code, response.headers, challenged is not None))
         headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in STRIP_HEADERS]
         return httpx.Response(response.status_code, headers=headers, content=body, request=response.request)
 

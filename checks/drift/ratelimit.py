@@ -1,0 +1,98 @@
+"""Per-host politeness that adapts: polite where a host pushes back, fast where it does not.
+
+OpenAI's sites sit behind Cloudflare, which answers a burst with 429s and challenges; every one of
+those is an inconclusive item in the daily run. A fixed limit is either too slow for hosts that
+don't mind or too fast for those that do. So each host gets a window that starts narrow, widens by
+one after a window's worth of clean answers (additive increase), and halves at once on a 429, a 503,
+a Retry-After or a bot challenge (multiplicative decrease, down to 1). A Retry-After also pauses
+every request to the host, not just the one that was told.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+PUSHBACK_STATUSES = (429, 503)
+
+
+@dataclass
+class HostStats:
+    requests: int = 0
+    active: int = 0
+    peak: int = 0
+    narrowed: int = 0  # times the host pushed back
+    widest: int = 0  # the widest window the host earned
+
+
+class HostGate:
+    """One host's limits: an adaptive in-flight window, spaced starts, and pauses on Retry-After."""
+
+    def __init__(self, start: int, spacing: float, maximum: int | None = None) -> None:
+        self.width = max(1, start)
+        self.maximum = max(self.width, maximum if maximum is not None else self.width)
+        self.spacing = spacing
+        self.next_start = 0.0
+        self.paused_until = 0.0
+        self.stats = HostStats(widest=self.width)
+        self._holders = 0
+        self._clean = 0  # clean answers since the window last changed
+        self._changed = asyncio.Condition()
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self._holders < self.width)
+            self._holders += 1
+        try:
+            loop = asyncio.get_running_loop()
+            while True:  # a Retry-After may arrive while we wait
+                now = loop.time()
+                start = max(now, self.next_start, self.paused_until)
+                if start <= now:
+                    break
+                await asyncio.sleep(start - now)
+            self.next_start = loop.time() + self.spacing
+            yield
+        finally:
+            async with self._changed:
+                self._holders -= 1
+                self._changed.notify_all()
+
+    @contextlib.contextmanager
+    def in_flight(self) -> Iterator[None]:
+        """Count a request that holds every slot it needs (what the host really sees)."""
+        self.stats.requests += 1
+        self.stats.active += 1
+        self.stats.peak = max(self.stats.peak, self.stats.active)
+        try:
+            yield
+        finally:
+            self.stats.active -= 1
+
+    def pause(self, seconds: float) -> None:
+        """The host asked us to wait: every request to it waits, not just the one that was told."""
+        self.paused_until = max(self.paused_until, asyncio.get_running_loop().time() + seconds)
+
+    async def answered(self, pushed_back: bool) -> None:
+        """Adapt the window to one answer: halve it on push-back, widen it after a clean window."""
+        async with self._changed:
+            if pushed_back:
+                self.stats.narrowed += 1
+                self.width = max(1, self.width // 2)
+                self._clean = 0
+                return
+            self._clean += 1
+            if self._clean >= self.width and self.width < self.maximum:
+                self.width += 1
+                self._clean = 0
+                self.stats.widest = max(self.stats.widest, self.width)
+                self._changed.notify_all()
+
+
+def pushes_back(status: int, headers: Mapping[str, str], challenged: bool) -> bool:
+    """A 429, a 503, any Retry-After, or a bot challenge: the host wants us slower."""
+    return status in PUSHBACK_STATUSES or "retry-after" in headers or challenged

@@ -1,0 +1,121 @@
+"""Adaptive per-host politeness: start at 4, widen while clean, narrow at once on push-back."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from checks.drift.http import RetryPolicy
+from checks.drift.links import LinkChecker, LinkSettings, LinkTarget, run_sync
+from checks.drift.outcomes import Status
+from checks.drift.ratelimit import HostGate, pushes_back
+from checks.drift.remap import Remapper
+from keyguide.facts import ROOT
+
+FAST = RetryPolicy(attempts=4, backoff=0.01, retry_after_cap=1.0, timeout=5.0)
+
+
+def checker(handler: object, settings: LinkSettings) -> LinkChecker:
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))  # type: ignore[arg-type]
+    return LinkChecker(Remapper(), FAST, settings, client=client)
+
+
+def test_defaults_start_polite_and_may_grow() -> None:
+    settings = LinkSettings()
+    assert settings.per_host <= 4
+    assert settings.per_host_max == 10
+
+
+def test_help_shows_the_starting_width() -> None:
+    """`pytest checks --help` shows the starting width, at most 4, and the maximum."""
+    command = [sys.executable, "-m", "pytest", "checks", "--help", "-p", "no:cacheprovider"]
+    out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=True).stdout
+    flat = " ".join(out.split())
+    assert re.search(r"--per-host-concurrency=PER_HOST_CONCURRENCY .*?\(default 4\)", flat)
+    assert re.search(r"--per-host-max=PER_HOST_MAX .*?\(default 10\)", flat)
+
+
+def run_gate(gate: HostGate, answers: list[bool]) -> None:
+    async def main() -> None:
+        for pushed in answers:
+            await gate.answered(pushed)
+
+    asyncio.run(main())
+
+
+def test_the_window_widens_after_a_clean_window_and_stops_at_the_maximum() -> None:
+    gate = HostGate(start=4, spacing=0.0, maximum=6)
+    run_gate(gate, [False] * 4)
+    assert gate.width == 5
+    run_gate(gate, [False] * 100)
+    assert gate.width == 6 and gate.stats.widest == 6
+
+
+def test_push_back_halves_the_window_down_to_one() -> None:
+    gate = HostGate(start=4, spacing=0.0, maximum=10)
+    run_gate(gate, [True])
+    assert gate.width == 2
+    run_gate(gate, [True, True, True])
+    assert gate.width == 1 and gate.stats.narrowed == 4
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "challenged", "expected"),
+    [
+        (429, {}, False, True),
+        (503, {}, False, True),
+        (200, {"retry-after": "1"}, False, True),
+        (403, {}, True, True),
+        (200, {}, False, False),
+        (404, {}, False, False),
+    ],
+)
+def test_what_counts_as_push_back(status: int, headers: dict[str, str], challenged: bool, expected: bool) -> None:
+    assert pushes_back(status, httpx.Headers(headers), challenged) is expected
+
+
+def test_a_clean_host_gets_more_than_the_starting_width() -> None:
+    active = {"now": 0, "peak": 0}
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        active["now"] += 1
+        active["peak"] = max(active["peak"], active["now"])
+        await asyncio.sleep(0.02)
+        active["now"] -= 1
+        return httpx.Response(200)
+
+    targets = [LinkTarget(f"u{i}", f"https://one.example/p{i}") for i in range(80)]
+    settings = LinkSettings(per_host=4, per_host_max=10, per_host_delay=0.0, browser=False, recheck=False)
+    results = run_sync(checker(handler, settings).run(targets))
+    assert {r.status for r in results.values()} == {Status.OK}
+    assert 4 < active["peak"] <= 10
+
+
+def test_a_host_that_429s_above_four_in_flight_ends_with_nothing_inconclusive() -> None:
+    """What Cloudflare does: more than 4 at once earns a 429 with Retry-After. The window must settle."""
+    active = {"now": 0, "peak": 0, "refused": 0}
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        active["now"] += 1
+        try:
+            if active["now"] > 4:
+                active["refused"] += 1
+                return httpx.Response(429, headers={"retry-after": "0.05"})
+            active["peak"] = max(active["peak"], active["now"])
+            await asyncio.sleep(0.02)
+            return httpx.Response(200)
+        finally:
+            active["now"] -= 1
+
+    targets = [LinkTarget(f"u{i}", f"https://strict.example/p{i}") for i in range(60)]
+    settings = LinkSettings(per_host=4, per_host_max=10, per_host_delay=0.0, browser=False, recheck=False)
+    link_checker = checker(handler, settings)
+    results = run_sync(link_checker.run(targets))
+    assert [r.id for r in results.values() if r.status is not Status.OK] == []
+    stats = link_checker.host_stats()["strict.example"]
+    assert stats.narrowed >= 1  # it did push back once the window grew past 4, and we narrowed
