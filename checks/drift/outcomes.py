@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import httpx
 
-Kind = Literal["api", "link", "ui"]
+Kind = Literal["api", "link", "ui", "source"]
 
 
 class Status(StrEnum):
@@ -48,6 +48,9 @@ class Result:
     steps: list[Step] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # A mechanical fix `python -m keyguide fix` may apply: {"field": "ui.x.name", "old": …, "new": …}.
+    # Set only when the evidence names exactly one replacement; anything else is for a writer.
+    fix: dict[str, str] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)

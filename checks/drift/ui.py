@@ -490,6 +490,17 @@ def nearest(name: str, candidates: Iterable[str]) -> str | None:
     return folded[close[0]] if close else None
 
 
+def only_near(name: str, candidates: Iterable[str]) -> str | None:
+    """The one candidate close to `name`, or None when none or several are: a fix may not guess."""
+    pool = [c for c in dict.fromkeys(candidates) if c]
+    same = [c for c in pool if c.casefold() == name.casefold()]
+    if same:
+        return same[0] if len(same) == 1 else None
+    folded = {c.casefold(): c for c in pool}
+    close = difflib.get_close_matches(name.casefold(), list(folded), n=2, cutoff=0.5)
+    return folded[close[0]] if len(close) == 1 else None
+
+
 @dataclass
 class Loaded:
     """A page after navigation and settling: its main response, or why it cannot be judged."""
@@ -738,6 +749,8 @@ def diagnose(page: Page, case: UiCase, facts: Facts, options: UiOptions, result:
     if close is not None:
         result.observed = f"{case.described} not found; nearest: {close!r}"
         result.suggestion = f"if {close!r} is the same control, set {where}.name to {close!r} and update the step"
+        if only_near(fact.name, same_role) == close:
+            result.fix = {"field": f"{where}.name", "old": fact.name, "new": close}
     else:
         result.observed = f"{case.described} not found"
         result.suggestion = f"the step that names {fact.name!r} needs a new path: re-check {fact.url} by hand"
