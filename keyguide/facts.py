@@ -54,9 +54,6 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-# TEMPORARY while facts.yml is migrated to url + quote sources: the migration commit sets this True
-# (and removes the flag).
-STRICT_SOURCES = False
 QUOTE_MAX = 500  # aim for 300: a sentence or two, the words that prove the fact
 
 
@@ -80,7 +77,7 @@ class Source(_Strict):
     def _checkable(self) -> Source:
         if self.quote is not None and self.url is None:
             raise ValueError("quote needs url (the page the quote is on)")
-        if STRICT_SOURCES and self.confidence == "C-off" and (self.url is None or self.quote is None):
+        if self.confidence == "C-off" and (self.url is None or self.quote is None):
             raise ValueError("a C-off fact needs url and quote (a verbatim excerpt of OpenAI's page)")
         if self.quote is not None and self.quote != self.quote.strip():
             raise ValueError("quote must not start or end with spaces")
