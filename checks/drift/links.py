@@ -64,6 +64,7 @@ from checks.drift.routing import (
 if TYPE_CHECKING:
     import pytest
 
+    from checks.drift.passages import TextDirective
     from keyguide.facts import Facts
 
 # Checking needs only httpx: BeautifulSoup, pytest and the guide's own modules (jinja2, pydantic) are
@@ -199,11 +200,22 @@ class LinkTarget:
 
     @property
     def fragment(self) -> str:
-        """The `#fragment` to look for; empty when none, `#top` or a text fragment."""
-        fragment = self.url.partition("#")[2]
-        if fragment.lower() == "top" or fragment.startswith(":~:"):
-            return ""
-        return fragment
+        """The element id to look for: the fragment before any `:~:` directive; empty for none or `#top`.
+
+        Browsers read `#a-word:~:text=Word` as the id `a-word` plus a text directive, so the id is
+        never the whole string (the directive is `text_directives`).
+        """
+        from checks.drift.passages import split_fragment
+
+        element = split_fragment(self.url.partition("#")[2])[0]
+        return "" if element.lower() == "top" else element
+
+    @property
+    def text_directives(self) -> list[TextDirective]:
+        """The passages a `#…:~:text=` fragment names; a browser scrolls to and highlights them."""
+        from checks.drift.passages import split_fragment
+
+        return split_fragment(self.url.partition("#")[2])[1]
 
     def __repr__(self) -> str:  # pytest shows this in -v for failing parametrized items
         return f"LinkTarget({self.id!r})"
@@ -495,6 +507,7 @@ class Visit:
     fragment_found: bool | None = None  # None: no fragment asked for, or not looked at
     notes: list[str] = field(default_factory=list)  # what the routing did: blocked writes, aborts
     redirects: list[str] = field(default_factory=list)  # "301 url → location", in original URLs
+    text: str | None = None  # document.body.innerText, when asked for (the source check reads it)
 
     @property
     def served(self) -> bool:
@@ -502,12 +515,18 @@ class Visit:
 
 
 class BrowserProbe(Protocol):
-    async def visit(self, url: str, fragment: str = "") -> Visit: ...
+    async def visit(self, url: str, fragment: str = "", *, text: bool = False) -> Visit: ...
 
     async def aclose(self) -> None: ...
 
 
-FRAGMENT_JS = "f => !!(document.getElementById(f) || document.getElementsByName(f).length)"
+# An id as written, then percent-decoded (`#Upper-%C3%84` lands on id "Upper-Ä"), as browsers do.
+FRAGMENT_JS = (
+    "f => { const found = x => !!(document.getElementById(x) || document.getElementsByName(x).length);"
+    " if (found(f)) return true; try { return found(decodeURIComponent(f)); } catch (e) { return false; } }"
+)
+# What a reader sees: innerText skips hidden elements, scripts and styles, as a text fragment does.
+INNER_TEXT_JS = "() => document.body ? document.body.innerText : ''"
 
 
 @dataclass
@@ -587,10 +606,18 @@ class ChromiumProbe:
     and noted, and is no drift). `facts` (for OpenAI's origins) are loaded when the browser starts.
     """
 
-    def __init__(self, remapper: Remapper, settings: LinkSettings = LinkSettings(), facts: Facts | None = None) -> None:
+    def __init__(
+        self,
+        remapper: Remapper,
+        settings: LinkSettings = LinkSettings(),
+        facts: Facts | None = None,
+        storage_state: Path | None = None,
+    ) -> None:
         self.remapper = remapper
         self.settings = settings
         self.facts = facts
+        # A signed-in session (--storage-state): pages behind sign-in are then seen as a user sees them.
+        self.storage_state = storage_state
         self.slots = asyncio.Semaphore(settings.browser_pages)
         self._lock = asyncio.Lock()
         self._playwright: Any = None
@@ -615,7 +642,8 @@ class ChromiumProbe:
                     self._failed = f"Chromium could not start ({type(exc).__name__}: {str(exc).splitlines()[0]})"
             return self._browser
 
-    async def visit(self, url: str, fragment: str = "") -> Visit:
+    async def visit(self, url: str, fragment: str = "", *, text: bool = False) -> Visit:
+        """Load `url` as a reader would; look for `fragment`, and with `text` keep the visible text."""
         browser = await self._start()
         if browser is None:
             return Visit(None, url, error=self._failed or "Chromium is not available")
@@ -623,11 +651,12 @@ class ChromiumProbe:
         guard = ProbeGuard(self.remapper, self.facts, fetch_timeout_ms=self.settings.browser_timeout * 1000)
         async with self.slots:
             # Requests made by service workers bypass routing, and with it the write guard.
-            context = await browser.new_context(service_workers="block")
+            state = {"storage_state": str(self.storage_state)} if self.storage_state else {}
+            context = await browser.new_context(service_workers="block", **state)
             try:
                 await guard.install(context)
                 page = await context.new_page()
-                visit = await self._look(page, url, fragment)
+                visit = await self._look(page, url, fragment, text)
             finally:
                 await context.unroute_all(behavior="ignoreErrors")  # a handler still running may not raise
                 await context.close()
@@ -639,7 +668,7 @@ class ChromiumProbe:
         visit.redirects = list(guard.redirects)
         return visit
 
-    async def _look(self, page: Any, url: str, fragment: str) -> Visit:
+    async def _look(self, page: Any, url: str, fragment: str, text: bool = False) -> Visit:
         navigations: list[Any] = []
 
         def on_response(response: Any) -> None:
@@ -663,6 +692,11 @@ class ChromiumProbe:
         visit = Visit(None if last is None else last.status, final_url, wall=wall)
         if fragment and visit.served:
             visit.fragment_found = await self._has_fragment(page, fragment)
+        if text and visit.served:
+            try:
+                visit.text = await page.evaluate(INNER_TEXT_JS)
+            except Exception as exc:
+                visit.error = f"Chromium could not read the page's text ({str(exc).splitlines()[0]})"
         return visit
 
     async def _settle(self, page: Any, navigations: list[Any]) -> str | None:
@@ -726,7 +760,7 @@ class ChromiumProbe:
 class NoBrowser:
     """`--link-browser off`: every re-check is inconclusive instead."""
 
-    async def visit(self, url: str, fragment: str = "") -> Visit:
+    async def visit(self, url: str, fragment: str = "", *, text: bool = False) -> Visit:
         return Visit(None, url, error="the browser re-check is off (--link-browser off)")
 
     async def aclose(self) -> None:
@@ -740,6 +774,14 @@ class NoBrowser:
 PERMANENT = (301, 308)
 GONE = (404, 410)
 Pending = Literal["wall", "fragment"] | None
+
+
+def has_id(fragment: str, ids: set[str]) -> bool:
+    """Whether a fragment lands on one of `ids` as a browser finds it: as written, then percent-decoded
+    (`#Upper-%C3%84%C3%96%C3%B6` lands on the id `Upper-ÄÖö`)."""
+    from urllib.parse import unquote
+
+    return fragment in ids or unquote(fragment) in ids
 
 
 def fragment_ids(html: str) -> set[str]:
@@ -766,6 +808,8 @@ def _expected(target: LinkTarget) -> str:
         text = f"the page is served, after a redirect to {target.expect_redirect_to}…"
     if target.fragment:
         text += f", with an element id “{target.fragment}”"
+    if target.text_directives:
+        text += ", with the passage " + ", ".join(d.describe() for d in target.text_directives)
     return text
 
 
@@ -870,34 +914,68 @@ def _gone(target: LinkTarget, probe: Probe, result: Result) -> Result:
 
 
 def served(
-    target: LinkTarget, probe: Probe, result: Result, fragment_found: bool | None = None
+    target: LinkTarget, probe: Probe, result: Result, fragment_found: bool | None = None, text: str | None = None
 ) -> tuple[Result, Pending]:
-    """The page is served: what remains is an unexpected permanent redirect or a missing fragment."""
+    """The page is served: what remains is an unexpected permanent redirect, a missing fragment id or
+    a missing text passage. `fragment_found` and `text` come from Chromium when it loaded the page."""
     moved = _permanent_move(target, probe)
     if moved is not None and moved.location:
         new = _with_fragment(moved.location, target)
         result.status = Status.DRIFT
         result.suggestion = f"update the link {_fix_where(target)} to {new}"
         result.notes.append(f"permanent redirect (HTTP {moved.status}) from {moved.url}")
+        if target.id.startswith("links."):
+            result.fix = {"field": f"{target.id}.url", "old": target.url, "new": new}
         return result, None
     hops = [h for h in probe.chain if h.location]
     if hops:
         kind = "expected redirect" if any(h.status in PERMANENT for h in hops) else "temporary redirect"
         result.notes.append(f"{kind}: {_observed(probe)}")
-    if not target.fragment or fragment_found:
-        return result, None
-    if fragment_found is None:
+    if target.fragment and fragment_found is False:
+        return missing_fragment(target, result, set()), None
+    if target.fragment and fragment_found is None:
         if not is_html(probe.response):
             result.notes.append(f"#{target.fragment} not checked: the target is not HTML")
             return result, None
         ids = fragment_ids(probe.body)
-        if target.fragment in ids:
+        if not has_id(target.fragment, ids):
+            if may_build_headings(probe.body):
+                result.status, result.reason = Status.INCONCLUSIVE, f"#{target.fragment} not in the static HTML"
+                return result, "fragment"
+            return missing_fragment(target, result, ids), None
+    return passages(target, probe, result, text)
+
+
+def passages(target: LinkTarget, probe: Probe, result: Result, text: str | None = None) -> tuple[Result, Pending]:
+    """The link's text directives (`#:~:text=…`): each passage must be on the page, as in a browser.
+
+    `text` is the browser's visible text when Chromium loaded the page; else the static HTML's.
+    """
+    from checks.drift.passages import PageText, visible_text
+
+    directives = target.text_directives
+    if not directives:
+        return result, None
+    static = text is None
+    if text is None:
+        if not is_html(probe.response):
+            result.notes.append("the text fragment was not checked: the target is not HTML")
             return result, None
-        if may_build_headings(probe.body):
-            result.status, result.reason = Status.INCONCLUSIVE, f"#{target.fragment} not in the static HTML"
-            return result, "fragment"
-        return missing_fragment(target, result, ids), None
-    return missing_fragment(target, result, set()), None
+        text = visible_text(probe.body)
+    page = PageText(text)
+    missing = [d for d in directives if not d.found_in(page)]
+    if not missing:
+        return result, None
+    if static and may_build_headings(probe.body):
+        result.status, result.reason = Status.INCONCLUSIVE, f"text {missing[0].describe()} not in the static HTML"
+        return result, "fragment"
+    result.status, result.reason = Status.DRIFT, ""
+    shown = ", ".join(d.describe() for d in missing)
+    result.observed = f"{result.observed}; no passage {shown} on the page"
+    near = page.closest(missing[0].start + (" " + missing[0].end if missing[0].end else ""))
+    now = f"; the closest passage now is “{near.text[:200]}”" if near else ""
+    result.suggestion = f"the page no longer says {shown}{now}: update the link's text fragment {_fix_where(target)}"
+    return result, None
 
 
 def missing_fragment(target: LinkTarget, result: Result, ids: set[str]) -> Result:
@@ -946,11 +1024,12 @@ def after_browser(target: LinkTarget, probe: Probe, result: Result, pending: Pen
         if target.fragment and visit.fragment_found is False:
             return missing_fragment(target, result, ids)
         found = visit.fragment_found if target.fragment else None
-        return served(target, probe, result, found)[0]
-    if visit.fragment_found:
+        return served(target, probe, result, found, visit.text)[0]
+    if target.fragment and not visit.fragment_found:
+        return missing_fragment(target, result, ids)
+    if target.fragment and not has_id(target.fragment, ids):
         result.notes.append(f"#{target.fragment} is built by JavaScript: found in Chromium")
-        return result
-    return missing_fragment(target, result, ids)
+    return passages(target, probe, result, visit.text)[0]
 
 
 # ==============================================================================================
@@ -1003,7 +1082,7 @@ class LinkChecker:
         assert self.fetcher is not None
         fetcher = self.fetcher
         # One probe per page: a GET (with its body) if any target needs to look for a fragment in it.
-        needs_body = {t.page_url for t in targets if t.fragment}
+        needs_body = {t.page_url for t in targets if t.fragment or t.text_directives}
         probes = await asyncio.gather(*(fetcher.probe(t.page_url, t.page_url in needs_body) for t in targets))
         out = {}
         for target, probe in zip(targets, probes, strict=True):
@@ -1039,15 +1118,19 @@ class LinkChecker:
         self, targets: list[LinkTarget], results: dict[str, tuple[Result, Pending, Probe]], browser: BrowserProbe
     ) -> dict[str, tuple[Result, Pending, Probe]]:
         waiting = [t for t in targets if results[t.id][1] is not None]
-        visits: dict[tuple[str, str], asyncio.Future[Visit]] = {}
+        visits: dict[tuple[str, str, bool], asyncio.Future[Visit]] = {}
+
+        def key(target: LinkTarget, probe: Probe) -> tuple[str, str, bool]:
+            return (probe.final_url, target.fragment, bool(target.text_directives))
+
         for target in waiting:
             probe = results[target.id][2]
-            key = (probe.final_url, target.fragment)
-            if key not in visits:
-                visits[key] = asyncio.ensure_future(browser.visit(probe.final_url, target.fragment))
+            if key(target, probe) not in visits:
+                visit = browser.visit(probe.final_url, target.fragment, text=bool(target.text_directives))
+                visits[key(target, probe)] = asyncio.ensure_future(visit)
         for target in waiting:
             result, pending, probe = results[target.id]
-            visit = await visits[(probe.final_url, target.fragment)]
+            visit = await visits[key(target, probe)]
             results[target.id] = (after_browser(target, probe, result, pending, visit), None, probe)
         return results
 

@@ -38,6 +38,7 @@ from checks.standin.pages import (
 )
 from checks.standin.requestlog import RequestLog, RequestRecord, masked_headers
 from checks.standin.sitemap import SESSION_COOKIE, SIGNIN_URL, Page, SiteMap, build_sitemap, host_of, page_key
+from checks.standin.sources import serve_source, with_quotes
 from keyguide.facts import Facts, load_facts
 
 CONTROL_PREFIX = "/_standin"
@@ -256,6 +257,9 @@ def _serve_normally(request: Request, state: StandInState, site: SiteMap, host: 
     key = page_key(url)
     if host in site.api_hosts:
         return serve_api(request, request.url.path.removeprefix(f"/{host}"), site, state.faults, url)
+    sourced = serve_source(site, state.faults, url)  # a page only a fact's source cites, a .md twin, a raw file
+    if sourced is not None:
+        return sourced
     if host not in site.known_hosts:
         return _html(render_generic(url)) if state.generic_pages else _html(render_error(404, url), 404)
     if key == SIGNIN_URL:
@@ -274,7 +278,8 @@ def _serve_normally(request: Request, state: StandInState, site: SiteMap, host: 
     if request.method not in ("GET", "HEAD"):
         return Response(status_code=405, headers={"allow": "GET, HEAD"})
     plan = _plan(site, page, state.faults)
-    return _html(render_page(site, page, plan, signed_in=signed_in, canary=state.canary))
+    html = render_page(site, page, plan, signed_in=signed_in, canary=state.canary)
+    return _html(with_quotes(html, site, page.url, state.faults))
 
 
 def _callback_url(site: SiteMap) -> str:

@@ -30,6 +30,13 @@ Route faults (route, or fact: a links/ui/api fact's URL; checked in this order):
 
 API faults:
   error_code(fact errors.x; status/type/code/message)   override what that error serves
+
+Source faults (fact: any fact whose source has a quote, "values.min_purchase"; they change what its
+source page, and the page's .md twin or raw file, says; see checks/standin/sources.py):
+  quote_reworded(message?)  the quote is replaced by `message` (default: a reworded copy)
+  number_changed            the quote's first number is doubled ($5 → $10); needs a number
+  sentence_removed          the quote's paragraph is gone; the rest of the page stays
+  (A source page gone or walled: `status(status=404)` or `bot_challenge` with its `route`.)
 """
 
 from __future__ import annotations
@@ -63,9 +70,13 @@ FaultKind = Literal[
     "js_fragment",
     "missing_fragment",
     "error_code",
+    "quote_reworded",
+    "number_changed",
+    "sentence_removed",
 ]
 ELEMENT_KINDS = frozenset({"rename", "remove", "move", "role", "slow_render"})
 ERROR_KINDS = frozenset({"error_code"})
+SOURCE_KINDS = frozenset({"quote_reworded", "number_changed", "sentence_removed"})
 _REQUIRED: dict[str, tuple[str, ...]] = {
     "rename": ("name",),
     "move": ("to_url",),
@@ -123,6 +134,9 @@ class Fault(BaseModel):
             self.fact = _qualified(self.fact, "errors")
             if not {"status", "type", "code", "message"} & self.model_fields_set:
                 raise ValueError("error_code needs at least one of status, type, code, message")
+        elif kind in SOURCE_KINDS:
+            if self.route is not None or not self.fact or "." not in self.fact:
+                raise ValueError(f"{kind} targets a fact's source: give fact (<kind>.<id>), not route")
         elif (self.route is None) == (self.fact is None):
             raise ValueError(f"{kind} needs exactly one of route or fact")
         if kind == "redirect" and not 300 <= (self.status or 0) < 400:
@@ -260,6 +274,8 @@ def resolve_with_facts(fault: Fault, site: SiteMap) -> Target:
         raise ValueError(str(exc)) from None
     if fault.kind in ERROR_KINDS:
         return Target(error_id=fact_id)
+    if fault.kind in SOURCE_KINDS:
+        return _source_target(fault, entry)
     url = getattr(entry, "url", None)
     if url is None:
         raise ValueError(f"{fault.kind} needs a fact with a URL; {section}.{fact_id} has none")
@@ -272,3 +288,13 @@ def resolve_with_facts(fault: Fault, site: SiteMap) -> Target:
                 raise ValueError("move: to_url is the element's own page")
         return Target(url=page_key(url), exact=True, ui_id=fact_id)
     return Target(url=page_key(url), exact=True, fragment=fault.fragment or urlsplit(url).fragment or None)
+
+
+def _source_target(fault: Fault, entry: Any) -> Target:
+    """The source page a source fault rewrites; the fault itself names the fact whose quote changes."""
+    source = getattr(entry, "source", None)
+    if source is None or source.url is None or source.quote is None:
+        raise ValueError(f"{fault.kind}: {fault.fact} has no source.url and source.quote to change")
+    if fault.kind == "number_changed" and not any(c.isdigit() for c in source.quote):
+        raise ValueError(f"number_changed: the quote of {fault.fact} has no number")
+    return Target(url=page_key(source.url), exact=True)

@@ -17,6 +17,7 @@ from checks.standin.app import EXPIRED_SESSION, StandInState, build_app
 from checks.standin.faults import FaultBook
 from checks.standin.requestlog import RequestLog
 from checks.standin.sitemap import SESSION_COOKIE, host_of
+from checks.standin.sources import source_origins
 from keyguide.facts import Facts, load_facts
 
 
@@ -81,7 +82,8 @@ class StandIn:
 
     @property
     def remap_pairs(self) -> list[tuple[str, str]]:
-        return remap_pairs(self.base_url, list(self.facts.origins))
+        site = self._state.site()
+        return remap_pairs(self.base_url, [*self.facts.origins, *source_origins(site)])
 
     @property
     def remaps(self) -> list[str]:

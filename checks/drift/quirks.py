@@ -1,0 +1,96 @@
+"""Site-specific ways to read a source page, in one place (like lychee's quirks).
+
+The source check (checks/drift/sources.py) asks `reading_plan(url)` which documents to fetch for a
+cited URL, in order, and how to turn each into text. Everything it knows about particular sites is
+here, so the checker stays generic and a new quirk is one function:
+
+- developers.openai.com docs pages publish a Markdown twin (the page URL plus `.md`): plain text a
+  script can read without running the site's JavaScript. It is read first; the page is the fallback.
+- github.com/<owner>/<repo>/blob/<ref>/<path> is an HTML viewer around the file; the file itself is
+  at raw.githubusercontent.com/<owner>/<repo>/<ref>/<path>, which no bot wall guards.
+- help.openai.com/en/articles/<number> (how the guide cites an article) redirects to the article's
+  slug URL; that redirect is how the help center works, not drift, so it is followed and noted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
+
+Format = Literal["html", "markdown", "text", "auto"]
+
+DOCS_HOST = "developers.openai.com"
+HELP_ARTICLE = re.compile(r"^/(?P<lang>[a-z]{2}(?:-[a-z]{2})?)/articles/(?P<number>\d+)/?$", re.IGNORECASE)
+GITHUB_BLOB = re.compile(r"^/(?P<owner>[^/]+)/(?P<repo>[^/]+)/blob/(?P<rest>.+)$")
+MARKDOWN_PATH = re.compile(r"\.(md|markdown|mdx)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One document to fetch for a source, and how to read it.
+
+    `fallback`: when this document is missing (4xx) or unreadable, the next one is tried instead;
+    only the last reading of a plan can prove that a source page is gone.
+    """
+
+    url: str
+    format: Format
+    why: str = ""
+    fallback: bool = False
+
+
+def page_url(url: str) -> str:
+    """`url` without its fragment: what is fetched (a `#:~:text=` never reaches the server)."""
+    return url.split("#", 1)[0]
+
+
+def markdown_twin(url: str) -> str | None:
+    """The `.md` twin of a developers.openai.com docs page, or None for other URLs."""
+    parts = urlsplit(page_url(url))
+    if parts.netloc.lower() != DOCS_HOST or parts.path in ("", "/") or MARKDOWN_PATH.search(parts.path):
+        return None
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/") + ".md", parts.query, ""))
+
+
+def github_raw(url: str) -> str | None:
+    """raw.githubusercontent.com for a github.com blob URL (the file, not its HTML viewer), else None."""
+    parts = urlsplit(page_url(url))
+    if parts.netloc.lower() not in ("github.com", "www.github.com"):
+        return None
+    match = GITHUB_BLOB.match(parts.path)
+    if match is None:
+        return None
+    return f"https://raw.githubusercontent.com/{match['owner']}/{match['repo']}/{match['rest']}"
+
+
+def help_article_number(url: str) -> str | None:
+    """The article number of a help.openai.com/<lang>/articles/<number> URL cited without its slug."""
+    parts = urlsplit(page_url(url))
+    if parts.netloc.lower() != "help.openai.com":
+        return None
+    match = HELP_ARTICLE.match(parts.path)
+    return match["number"] if match else None
+
+
+def format_of(url: str) -> Format:
+    """How to read a document we know nothing else about: Markdown by its name, else by its type."""
+    return "markdown" if MARKDOWN_PATH.search(urlsplit(url).path) else "auto"
+
+
+def reading_plan(url: str) -> list[Reading]:
+    """The documents to read for a cited source URL, first choice first."""
+    page = page_url(url)
+    twin = markdown_twin(page)
+    if twin is not None:
+        return [
+            Reading(twin, "markdown", "the docs page's Markdown twin", fallback=True),
+            Reading(page, "auto", "the docs page itself"),
+        ]
+    raw = github_raw(page)
+    if raw is not None:
+        return [Reading(raw, format_of(raw) if format_of(raw) == "markdown" else "text", "the file behind the blob")]
+    if help_article_number(page) is not None:
+        return [Reading(page, "auto", "help article cited by number: its redirect to the slug URL is expected")]
+    return [Reading(page, format_of(page))]
