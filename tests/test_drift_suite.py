@@ -92,11 +92,12 @@ def test_clean_standin_run_has_no_drift_and_never_leaks_the_key(
     assert kinds == {"api", "link", "ui"}
     ok_ids = {r["id"] for r in report["results"] if r["status"] == "ok"}
     assert {"api.models", "api.me", "errors.invalid_api_key", "ui.create_key_button", "links.quickstart"} <= ok_ids
-    # Only what no unattended run can see stays inconclusive: manual UI facts, and pages behind sign-in
-    # for a plain HTTP client.
+    # Only what no unattended run can see stays inconclusive: manual UI facts, pages behind sign-in
+    # for a plain HTTP client, and the errors whose optional secret is not set.
     for result in report["results"]:
         if result["status"] == "inconclusive":
-            assert result["kind"] in ("ui", "link"), result
+            optional_secret = result["kind"] == "api" and result["reason"].startswith("set OPENAI_")
+            assert result["kind"] in ("ui", "link") or optional_secret, result
     # The key was used (the authenticated checks passed), yet appears in no output or artifact.
     leaks = [str(path) for path, data in all_artifact_text(tmp_path) if canary.encode() in data]
     assert not leaks, f"the key leaked into: {leaks}"

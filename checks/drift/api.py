@@ -2,23 +2,28 @@
 
 Without any secret the suite provokes what it can: `GET /v1/models` with no key and with a
 well-formed key that cannot exist, compared field by field with the error facts. With
-`OPENAI_API_KEY` in the environment (never argv, never a file) it also makes the real call and
-checks the documented list shape.
+`OPENAI_API_KEY` in the environment (never argv, never a file) it also makes the real call, checks
+the documented list shape, and sends a made-up organization header. Each optional secret named in
+`keyguide.facts.TRIGGERS` provokes one more error; without it that item is inconclusive and names
+the variable to set. No request can create or change anything, and none can bill more than one
+token: the billable probe asks for one output token, is sent once (never retried), and stores nothing.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Literal
 
 import httpx
 
 from checks.drift.http import Fetched, RetryPolicy, fetch
 from checks.drift.outcomes import Result, Status, bot_wall_reason, status_reason, transport_reason
-from keyguide.facts import ApiEndpoint, ErrorFact, Facts
+from keyguide.facts import TRIGGERS, ApiEndpoint, ApiValue, ErrorFact, Facts, Trigger
 
 
 def fake_key() -> str:
@@ -27,6 +32,76 @@ def fake_key() -> str:
     It matches no scanner rule (no `T3BlbkFJ`), and is fresh per run so nothing can cache it.
     """
     return "sk-proj-keyguidedriftcheck" + secrets.token_hex(20)
+
+
+# A made-up organization: right shape, cannot belong to any key.
+FAKE_ORGANIZATION = "org-keyguidedriftcheck"
+# The billable probe's model: small and long-lived. If OpenAI retires it, the probe is inconclusive
+# ("model_not_found"), never drift: update it here.
+PROBE_MODEL = "gpt-4.1-mini"
+# What each secret must be, for the "set X to check this" reason (and the README's list).
+SECRET_HELP: dict[str, str] = {
+    "OPENAI_API_KEY": "a working project key",
+    "OPENAI_NO_CREDIT_KEY": "a key of an organization without credit",
+    "OPENAI_READ_ONLY_KEY": "a Read Only key",
+    "OPENAI_IP_RESTRICTED_KEY": "a key of a project whose IP allowlist excludes CI",
+}
+# Answers that are the secret's problem, not the fact's: the key itself was refused.
+KEY_REFUSED_CODES = frozenset({"invalid_api_key"})
+RATE_LIMIT_CODES = frozenset({"rate_limit_exceeded"})
+
+
+def missing_secret_reason(variable: str) -> str:
+    """The inconclusive reason for an item whose secret is not set: what to set, and to what."""
+    return f"set {variable} ({SECRET_HELP.get(variable, 'a key')}) to check this"
+
+
+@dataclass(frozen=True)
+class Probe:
+    """The one request that provokes an error: never a write, at most one rejected token."""
+
+    method: Literal["GET", "POST"]
+    url: str
+    headers: dict[str, str]
+    body: dict[str, Any] | None = None
+
+    @property
+    def billable(self) -> bool:
+        return self.method == "POST"
+
+
+def probe_for(trigger: Trigger, facts: Facts, key: str | None) -> Probe:
+    """How `trigger` provokes its error (TRIGGERS documents each); `key` is its secret's value."""
+    models = facts.api["models"]
+    assert isinstance(models, ApiEndpoint)
+    if trigger == "no_key":
+        return Probe("GET", models.url, {})
+    if trigger == "invalid_key":
+        return Probe("GET", models.url, {"Authorization": f"Bearer {fake_key()}"})
+    auth = {"Authorization": f"Bearer {key}"}
+    if trigger == "wrong_organization":
+        org_header = _api_value(facts, "org_header", "OpenAI-Organization")
+        return Probe("GET", models.url, auth | {org_header: FAKE_ORGANIZATION})
+    if trigger == "ip_restricted_key":
+        return Probe("GET", models.url, auth)
+    # no_credit_key, read_only_key: a model call, the smallest there is. OpenAI refuses it before
+    # any spend; `store: false` keeps even an accepted one out of the stored completions.
+    body = {
+        "model": PROBE_MODEL,
+        "messages": [{"role": "user", "content": "hi"}],
+        "max_completion_tokens": 1,
+        "store": False,
+    }
+    return Probe("POST", chat_completions_url(facts), auth, body)
+
+
+def chat_completions_url(facts: Facts) -> str:
+    return _api_value(facts, "base_url", "https://api.openai.com/v1").rstrip("/") + "/chat/completions"
+
+
+def _api_value(facts: Facts, fact_id: str, default: str) -> str:
+    entry = facts.api.get(fact_id)
+    return entry.value if isinstance(entry, ApiValue) else default
 
 
 @dataclass(frozen=True)
@@ -39,13 +114,13 @@ class ApiCase:
 
 
 def api_cases(facts: Facts) -> list[ApiCase]:
+    """One case per error fact with a trigger, then the authenticated calls."""
     cases = []
     for error_id, fact in facts.errors.items():
         if fact.trigger is None:
             continue
-        endpoint = facts.api["models"]
-        assert isinstance(endpoint, ApiEndpoint)
-        cases.append(ApiCase(f"errors.{error_id}", endpoint.url, _error_case(error_id, fact, endpoint)))
+        url = probe_for(fact.trigger, facts, None).url
+        cases.append(ApiCase(f"errors.{error_id}", url, _error_case(error_id, fact, facts)))
     for endpoint_id in ("models", "me"):
         endpoint = facts.api[endpoint_id]
         assert isinstance(endpoint, ApiEndpoint)
@@ -77,18 +152,57 @@ def _body(response: httpx.Response) -> dict[str, object] | None:
     return data if isinstance(data, dict) else None
 
 
-def _error_case(error_id: str, fact: ErrorFact, endpoint: ApiEndpoint) -> Callable[[httpx.Client, RetryPolicy], Result]:
+def _error_case(error_id: str, fact: ErrorFact, facts: Facts) -> Callable[[httpx.Client, RetryPolicy], Result]:
+    assert fact.trigger is not None
+    trigger: Trigger = fact.trigger
+    variable = TRIGGERS[trigger]
+
     def run(client: httpx.Client, policy: RetryPolicy) -> Result:
-        headers = {} if fact.trigger == "no_key" else {"Authorization": f"Bearer {fake_key()}"}
-        fetched = fetch(lambda: client.get(endpoint.url, headers=headers), policy)
+        key = os.environ.get(variable, "") if variable else None
+        probe = probe_for(trigger, facts, key)
         expected = f"HTTP {fact.status}, type {fact.type!r}, code {fact.code!r}, message matching the fact"
-        result = Result(f"errors.{error_id}", "api", Status.OK, endpoint.url, expected, "")
+        result = Result(f"errors.{error_id}", "api", Status.OK, probe.url, expected, "")
+        if variable and not key:
+            result.status = Status.INCONCLUSIVE
+            result.reason = result.observed = missing_secret_reason(variable)
+            return result
+        if probe.billable:
+            # Sent once: a retry could bill a second token if the key turns out to have credit.
+            policy = dataclasses.replace(policy, attempts=1)
+        fetched = fetch(lambda: client.request(probe.method, probe.url, headers=probe.headers, json=probe.body), policy)
         if _unjudgeable(fetched, result):
             return result
         assert fetched.response is not None
+        if variable and (problem := _secret_problem(fetched.response, fact, variable, probe)):
+            result.status = Status.INCONCLUSIVE
+            result.reason = result.observed = problem
+            return result
         return compare_error(fact, error_id, fetched.response, result)
 
     return run
+
+
+def _secret_problem(response: httpx.Response, fact: ErrorFact, variable: str, probe: Probe) -> str | None:
+    """Why this answer says something about our secret or our probe rather than about the fact."""
+    status = response.status_code
+    body = _body(response)
+    error = body.get("error") if body else None
+    code = error.get("code") if isinstance(error, dict) else None
+    if status < 300:
+        return (
+            f"OpenAI accepted the request (HTTP {status}): the key in {variable} is not "
+            f"{SECRET_HELP.get(variable, 'the kind of key this check needs')}, so the error was not provoked"
+        )
+    if code in KEY_REFUSED_CODES and code != fact.code:
+        return f"the key in {variable} was refused as {code!r}: renew the secret"
+    if code in RATE_LIMIT_CODES and code != fact.code:
+        return "rate limited (HTTP 429): the error was not provoked"
+    if probe.billable and code == "model_not_found":
+        return f"the probe model {PROBE_MODEL!r} is gone: update PROBE_MODEL in checks/drift/api.py"
+    if probe.billable and status == 400 and fact.status != 400:
+        param = error.get("param") if isinstance(error, dict) else None
+        return f"OpenAI rejected the probe itself (HTTP 400, code {code!r}, param {param!r}): update the probe"
+    return None
 
 
 def compare_error(fact: ErrorFact, error_id: str, response: httpx.Response, result: Result) -> Result:

@@ -14,9 +14,12 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-from keyguide.facts import load_facts
+from keyguide.facts import TRIGGERS, load_facts
 
-SECRET_ENV_VARS = ("OPENAI_API_KEY", "OPENAI_ADMIN_KEY")
+# Every key the suite may read: the main key, the admin key, and each trigger's optional secret.
+SECRET_ENV_VARS = tuple(
+    dict.fromkeys(["OPENAI_API_KEY", "OPENAI_ADMIN_KEY", *(v for v in TRIGGERS.values() if v is not None)])
+)
 MASK = "[REDACTED]"
 # Any OpenAI-style key: sk-, optional kind prefix, then a long token. Shorter tokens (the stand-in's
 # documented test keys, `sk-proj-` in prose) are not secrets and stay readable.

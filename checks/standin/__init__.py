@@ -11,7 +11,9 @@ stand-in answers in ORIGINAL space: every Location and href is an https://…ope
     python -m checks.standin --port 8700 [--fault '{"kind": "status", "fact": "links.quickstart",
         "status": 404}'] [--generic-pages]  # for writers; prints the --remap arguments
 
-API test keys (`Authorization: Bearer <key>` to GET /v1/models or /v1/me on api.openai.com):
+API test keys (`Authorization: Bearer <key>` to GET /v1/models or /v1/me on api.openai.com, or to
+POST a model call, /v1/chat/completions or /v1/responses, which a good key answers with a one-token
+completion and an unlisted model with 404 model_not_found):
 
     (no Authorization header)      errors.missing_api_key                       401
     sk-standin-ok…                 200 (list of models; /v1/me: the user and its org)
@@ -27,6 +29,7 @@ API test keys (`Authorization: Bearer <key>` to GET /v1/models or /v1/me on api.
     sk-standin-projspend           errors.project_spend_limit_exceeded          429
     sk-standin-ratelimit           errors.rate_limit_exceeded  429 + Retry-After + x-ratelimit-*
     sk-standin-error               errors.server_error                          500
+    sk-standin-readonly            200 on GET; errors.insufficient_permissions  401 on a model call
     sk-standin-fact-<error id>     any error fact by id (new facts work at once)
     anything else                  errors.invalid_api_key 401, key masked as OpenAI does
 

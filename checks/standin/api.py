@@ -7,6 +7,7 @@ edit of facts.yml changes what is served. Test keys are listed in the package do
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 
 from checks.standin.faults import FaultBook
 from checks.standin.sitemap import SiteMap
@@ -38,6 +40,11 @@ TEST_KEYS: dict[str, str] = {
     "sk-standin-ratelimit": "rate_limit_exceeded",
     "sk-standin-error": "server_error",
 }
+# A Read Only key, as OpenAI treats one: GET /v1/models works, a model call is refused.
+READ_ONLY_KEY = "sk-standin-readonly"
+READ_ONLY_ERROR = "insufficient_permissions"
+# Model calls the stand-in answers (paths under api.base_url); POST only.
+MODEL_CALL_PATHS = ("/chat/completions", "/responses")
 MISSING_KEY_ERROR = "missing_api_key"
 INVALID_KEY_ERROR = "invalid_api_key"
 MISMATCHED_ORG_ERROR = "mismatched_organization"
@@ -66,6 +73,7 @@ _RATE_LIMIT_VALUES = {
     "used": "18928",
     "requested": "11159",
     "wait": f"{RETRY_AFTER_SECONDS}s",
+    "details": "model.request",
 }
 _MODELS = [
     ("gpt-4.1", 1744316542, "system"),
@@ -208,25 +216,89 @@ def injected_error(call: Call, status: int) -> Response:
 
 
 def serve_api(request: Request, url_path: str, site: SiteMap, faults: FaultBook, original_url: str) -> Response:
-    """GET an endpoint the facts name: 200 for a good key, else the error fact the key selects."""
+    """GET an endpoint the facts name, or POST a model call: 200 for a good key, else the key's error."""
     facts = site.facts
     call = new_call(request, facts)
+    if request.method == "POST" and _is_model_call(facts, original_url):
+        return ModelCall(call, faults)
     found = site.endpoint(original_url)
     if found is None or request.method not in ("GET", "HEAD"):
         return not_found(call, request.method, url_path)
-    error_id = error_for_key(facts, call.key)
-    if error_id is None:
-        if call.organization and call.organization != STANDIN_ORG_ID and MISMATCHED_ORG_ERROR in facts.errors:
-            error_id = MISMATCHED_ORG_ERROR
-        elif call.project and call.project != STANDIN_PROJECT_ID:
-            body = error_payload(
-                "OpenAI-Project header should match project for API key", "invalid_request_error", "mismatched_project"
-            )
-            return JSONResponse(body, status_code=401, headers=call.base_headers(with_org=False))
+    error_id = _request_error(call, model_call=False)
     if error_id is not None:
         return error_response(call, error_id, faults)
+    if call.project and call.project != STANDIN_PROJECT_ID:
+        return _mismatched_project(call)
     headers = call.base_headers(with_org=True) | _ratelimit_headers()
     return JSONResponse(endpoint_body(found[1]), headers=headers)
+
+
+def _is_model_call(facts: Facts, original_url: str) -> bool:
+    base = _value(facts, "base_url", "https://api.openai.com/v1").rstrip("/")
+    path = original_url.split("?", 1)[0].rstrip("/")
+    return any(path == base + suffix for suffix in MODEL_CALL_PATHS)
+
+
+def _request_error(call: Call, *, model_call: bool) -> str | None:
+    """The error fact this request earns by its key and headers (None: it succeeds)."""
+    facts = call.facts
+    key = call.key or ""
+    if key == READ_ONLY_KEY or key.startswith(READ_ONLY_KEY + "-"):
+        error_id = READ_ONLY_ERROR if model_call and READ_ONLY_ERROR in facts.errors else None
+    else:
+        error_id = error_for_key(facts, call.key)
+    if error_id is None and call.organization and call.organization != STANDIN_ORG_ID:
+        return MISMATCHED_ORG_ERROR if MISMATCHED_ORG_ERROR in facts.errors else None
+    return error_id
+
+
+class ModelCall(Response):
+    """A model call, answered once its JSON body is read (serve_api itself is synchronous)."""
+
+    def __init__(self, call: Call, faults: FaultBook) -> None:
+        super().__init__()
+        self.call, self.faults = call, faults
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raw = await Request(scope, receive).body()
+        try:
+            data = json.loads(raw or b"{}")
+        except ValueError:
+            data = None
+        model = data.get("model") if isinstance(data, dict) else None
+        await model_call_answer(self.call, self.faults, model)(scope, receive, send)
+
+
+def model_call_answer(call: Call, faults: FaultBook, model: object) -> Response:
+    """The key's error first (OpenAI refuses before any spend), else a one-token completion."""
+    error_id = _request_error(call, model_call=True)
+    if error_id is not None:
+        return error_response(call, error_id, faults)
+    if call.project and call.project != STANDIN_PROJECT_ID:
+        return _mismatched_project(call)
+    if model not in {mid for mid, _created, _owner in _MODELS}:
+        body = error_payload(
+            f"The model `{model}` does not exist or you do not have access to it.",
+            "invalid_request_error",
+            "model_not_found",
+        )
+        return JSONResponse(body, status_code=404, headers=call.base_headers(with_org=True))
+    completion = {
+        "id": "chatcmpl-standin" + secrets.token_hex(8),
+        "object": "chat.completion",
+        "created": 1767225600,
+        "model": model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi"}, "finish_reason": "length"}],
+        "usage": {"prompt_tokens": 8, "completion_tokens": 1, "total_tokens": 9},
+    }
+    return JSONResponse(completion, headers=call.base_headers(with_org=True) | _ratelimit_headers())
+
+
+def _mismatched_project(call: Call) -> Response:
+    body = error_payload(
+        "OpenAI-Project header should match project for API key", "invalid_request_error", "mismatched_project"
+    )
+    return JSONResponse(body, status_code=401, headers=call.base_headers(with_org=False))
 
 
 def endpoint_body(endpoint: ApiEndpoint) -> dict[str, Any]:
