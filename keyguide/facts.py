@@ -18,6 +18,8 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from keyguide import yamlload
+
 ROOT = Path(__file__).resolve().parent.parent
 FACTS_PATH = ROOT / "facts.yml"
 
@@ -328,9 +330,13 @@ def _format_validation_error(path: Path, exc: ValidationError) -> str:
 def parse_facts(path: Path) -> Facts:
     """Read and validate a facts file; raise FactsError naming file, entry and field."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yamlload.load(yamlload.read_text(path, path.name))
     except FileNotFoundError:
         raise FactsError(f"{path}: facts file not found") from None
+    except yamlload.NotUtf8 as exc:
+        raise FactsError(str(exc)) from None
+    except yamlload.YamlProblem as exc:
+        raise FactsError(exc.describe(path.name)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""

@@ -17,7 +17,7 @@ from mkdocs.plugins import event_priority
 from keyguide.facts import FactsError, load_facts
 from keyguide.macros import MACROS
 from keyguide.pages import FACT_MACROS, PageError, macro_calls, read_page
-from keyguide.platform import platform_config, set_current
+from keyguide.platform import platform_config, read_site_config, set_current
 from keyguide.verification import add_drift_notices, load_verification
 
 # Names mkdocs-macros and Jinja provide to every page.
@@ -48,13 +48,26 @@ BUILTIN_NAMES = {
 
 @event_priority(100)  # before mkdocs-macros calls define_env, which needs a valid extra.platform
 def on_config(config: Any) -> Any:
+    where = Path(config["config_file_path"]).name
     try:
+        read_site_config(Path(config["config_file_path"]))  # MkDocs' loader lets a duplicated key replace the first
         load_facts()
-        set_current(platform_config(config["extra"], Path(config["config_file_path"]).name))
+        set_current(platform_config(config["extra"], where))
         config["extra"]["verification"] = load_verification(config["extra"].get("verification_file"))
     except FactsError as exc:
         raise PluginError(str(exc)) from None
     return config
+
+
+@event_priority(100)
+def on_pre_page(page: Any, config: Any, files: Any) -> Any:
+    """Read the page before MkDocs does: its own read of a non-UTF-8 file ends in a traceback."""
+    if page.file.abs_src_path:
+        try:
+            read_page(Path(page.file.abs_src_path), Path(config["docs_dir"]))
+        except PageError as exc:
+            raise PluginError(str(exc)) from None
+    return page
 
 
 @event_priority(100)

@@ -8,6 +8,7 @@ file and line.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -18,18 +19,43 @@ from keyguide.pages import DOCS_DIR, all_pages
 from keyguide.platform import current, platform_config, set_current
 
 
+def escape(text: str) -> str:
+    """Text from facts or site configuration, safe in a page: `R&D <Labs>` is shown, not parsed as HTML.
+
+    Quotes stay as they are: no macro output lands in an HTML attribute, and `&quot;` would show
+    literally inside a code fence. (`&`, `<` and `>` in a value inside code would show as entities.)
+    """
+    return html.escape(text, quote=False)
+
+
+def escaped(value: Any) -> Any:
+    """`value` with every string in it escaped: the `platform` variable pages read (`{{ platform.name }}`)."""
+    if isinstance(value, str):
+        return escape(value)
+    if isinstance(value, dict):
+        return {key: escaped(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [escaped(item) for item in value]
+    return value
+
+
+def _cell(text: str) -> str:
+    """Escaped for a Markdown table cell: a `|` would start a new column."""
+    return escape(text).replace("|", "\\|")
+
+
 def ui(fact_id: str, bold: bool = True) -> str:
     """A UI label exactly as the product shows it, bold by default."""
     fact = load_facts().get("ui", fact_id)
     assert isinstance(fact, UiFact)
-    return f"**{fact.name}**" if bold else fact.name
+    return f"**{escape(fact.name)}**" if bold else escape(fact.name)
 
 
 def link(fact_id: str, text: str | None = None) -> str:
     """A Markdown link to an external page from `links`."""
     fact = load_facts().get("links", fact_id)
     assert isinstance(fact, LinkFact)
-    return f"[{text or fact.title}]({fact.url})"
+    return f"[{escape(text or fact.title)}]({fact.url})"
 
 
 def url(fact_id: str) -> str:
@@ -41,14 +67,14 @@ def value(fact_id: str) -> str:
     """A number or term from `values` (prices, limits, prefixes, variable names)."""
     fact = load_facts().get("values", fact_id)
     assert isinstance(fact, ValueFact)
-    return fact.value
+    return escape(fact.value)
 
 
 def claim(fact_id: str) -> str:
     """A statement about what OpenAI does, requires or allows, in our words; its source quote proves it."""
     fact = load_facts().get("claims", fact_id)
     assert isinstance(fact, ClaimFact)
-    return fact.text
+    return escape(fact.text)
 
 
 def api(fact_id: str) -> str:
@@ -64,7 +90,7 @@ def error(fact_id: str, field: str = "code") -> str:
     if field not in {"status", "type", "code", "message", "title", "cause", "fix"}:
         raise FactsError(f"errors.{fact_id} has no field {field!r}")
     result = getattr(fact, field)
-    return "null" if result is None else str(result)
+    return "null" if result is None else escape(str(result))
 
 
 def error_table() -> str:
@@ -76,20 +102,20 @@ def error_table() -> str:
     for fact_id, fact in load_facts().errors.items():
         code = f"`{fact.code}`" if fact.code else "none"
         rows.append(
-            f'| <span id="error-{fact_id.replace("_", "-")}">{fact.title}</span> | {fact.status} | {code} '
-            f"| {fact.cause} | {fact.fix} |"
+            f'| <span id="error-{fact_id.replace("_", "-")}">{_cell(fact.title)}</span> | {fact.status} | {code} '
+            f"| {_cell(fact.cause)} | {_cell(fact.fix)} |"
         )
     return "\n".join(rows)
 
 
 def platform_ui(label_id: str) -> str:
     """A label of our own platform's UI, from `extra.platform.labels` in mkdocs.yml, bold."""
-    return f"**{current().label(label_id)}**"
+    return f"**{escape(current().label(label_id))}**"
 
 
 def platform_path() -> str:
     """The menu path to the OpenAI connection in our platform: **Settings** › **Integrations** › …"""
-    return " › ".join(f"**{item}**" for item in current().menu_path)
+    return " › ".join(f"**{escape(item)}**" for item in current().menu_path)
 
 
 def whats_new(docs_dir: Path = DOCS_DIR) -> str:
@@ -101,7 +127,7 @@ def whats_new(docs_dir: Path = DOCS_DIR) -> str:
     entries.sort(key=lambda e: (e[0], e[1]), reverse=True)
     lines = []
     for day, title, path, version, summary in entries:
-        lines.append(f"- **{day.isoformat()}** · [{title}]({path}) · version {version}: {summary}")
+        lines.append(f"- **{day.isoformat()}** · [{escape(title)}]({path}) · version {version}: {escape(summary)}")
     return "\n".join(lines)
 
 
@@ -114,7 +140,7 @@ def define_env(env: Any) -> None:
     """mkdocs-macros entry point: register the macros and the `platform` variable."""
     config = platform_config(env.conf.get("extra", {}), "mkdocs.yml")
     set_current(config)
-    env.variables["platform"] = config.model_dump()
+    env.variables["platform"] = escaped(config.model_dump())
     for name, function in MACROS.items():
         env.macro(function, name)
     # The build's own docs_dir, which may be a copy of docs/ (tests build fixture copies).

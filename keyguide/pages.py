@@ -6,6 +6,7 @@ page and step state a fact, so a stale fact is reported as "Create a key › ste
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -16,6 +17,7 @@ import yaml
 from jinja2 import Environment, TemplateSyntaxError, nodes
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from keyguide import yamlload
 from keyguide.facts import ROOT, Facts, FactsError, load_facts
 
 DOCS_DIR = ROOT / "docs"
@@ -99,7 +101,9 @@ def split_front_matter(text: str, where: str) -> tuple[dict[str, object], str, i
         raise PageError(f"{where}: no front matter (a '---' block with title, updated, version, changelog)")
     try:
         # libyaml when present: front matter is parsed for every page on every build.
-        data = yaml.load(match.group(1), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        data = yamlload.load(match.group(1), yamlload.FastSafeLoader)
+    except yamlload.YamlProblem as exc:
+        raise PageError(exc.describe(where, 1, "front matter: ")) from None  # front matter starts on line 2
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 2}" if mark is not None else ""
@@ -129,8 +133,12 @@ def read_page(path: Path, docs_dir: Path = DOCS_DIR) -> Page:
 
 @lru_cache(maxsize=4096)
 def _read_page(path: Path, docs_dir: Path, mtime_ns: int, size: int) -> Page:
-    where = _display(path)
-    data, body, body_line = split_front_matter(path.read_text(encoding="utf-8"), where)
+    where = _display(path, docs_dir)
+    try:
+        text = yamlload.read_text(path, where)
+    except yamlload.NotUtf8 as exc:
+        raise PageError(str(exc)) from None
+    data, body, body_line = split_front_matter(text, where)
     return Page(path.relative_to(docs_dir), validate_meta(data, where), body, body_line)
 
 
@@ -138,9 +146,10 @@ def all_pages(docs_dir: Path = DOCS_DIR) -> list[Page]:
     return [read_page(p, docs_dir) for p in sorted(docs_dir.rglob("*.md"))]
 
 
-def _display(path: Path) -> str:
+def _display(path: Path, docs_dir: Path = DOCS_DIR) -> str:
+    """`docs/create-key.md`, as writers know the file, also in a copy of the project (tests, benchmarks)."""
     try:
-        return path.resolve().relative_to(ROOT).as_posix()
+        return f"{docs_dir.name}/{path.resolve().relative_to(docs_dir.resolve()).as_posix()}"
     except ValueError:
         return str(path)
 
@@ -231,7 +240,8 @@ def heading_text(raw: str) -> str:
     env.globals.update(MACROS)
     env.globals["platform"] = _platform_variables()
     try:
-        return env.from_string(raw).render().replace("**", "").strip()
+        # Macros escape their text for the page; a report shows it as readers read it.
+        return html.unescape(env.from_string(raw).render().replace("**", "")).strip()
     except Exception:
         return re.sub(r"\{\{.*?\}\}", "…", raw).strip()
 

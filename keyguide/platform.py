@@ -6,30 +6,50 @@ the site config, not in the pages, so another product can reuse the guide by edi
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from keyguide import yamlload
 from keyguide.facts import FactsError
 
 REQUIRED_LABELS = ("key_field", "save", "test", "success")
 
 
-class _ConfigLoader(yaml.SafeLoader):
-    """Reads mkdocs.yml without MkDocs: unknown tags (!ENV, !!python/name) become plain values."""
+class _ConfigLoader(yamlload.SafeLoader):
+    """Reads mkdocs.yml without MkDocs: `!ENV` as MkDocs resolves it, other tags (!!python/name) as None."""
+
+
+def _env_tag(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    """MkDocs' `!ENV VAR` / `!ENV [VAR, …, default]`: the first variable set, else the default."""
+    if isinstance(node, yaml.ScalarNode):
+        names, default = [loader.construct_scalar(node)], None
+    else:
+        items = loader.construct_sequence(node)  # type: ignore[arg-type]
+        names, default = (items[:-1], items[-1]) if len(items) > 1 else (items, None)
+    return next((os.environ[str(name)] for name in names if str(name) in os.environ), default)
 
 
 _ConfigLoader.add_multi_constructor("", lambda loader, suffix, node: None)
+_ConfigLoader.add_constructor("!ENV", _env_tag)
 
 
 def read_site_config(mkdocs_yml: Path) -> dict[str, Any]:
-    """mkdocs.yml as data, for tools that run outside a build (CLI, lint, link collection)."""
+    """mkdocs.yml as data, for tools that run outside a build (CLI, lint, link collection) and the build hook.
+
+    The hook reads it too because MkDocs' own loader lets a duplicated key silently replace the first.
+    """
     try:
-        config = yaml.load(mkdocs_yml.read_text(encoding="utf-8"), Loader=_ConfigLoader)
+        config = yamlload.load(yamlload.read_text(mkdocs_yml, mkdocs_yml.name), _ConfigLoader)
     except FileNotFoundError:
         raise FactsError(f"{mkdocs_yml}: no such file") from None
+    except yamlload.NotUtf8 as exc:
+        raise FactsError(str(exc)) from None
+    except yamlload.YamlProblem as exc:
+        raise FactsError(exc.describe(mkdocs_yml.name)) from None
     except yaml.YAMLError as exc:
         raise FactsError(f"{mkdocs_yml.name}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
     return config if isinstance(config, dict) else {}

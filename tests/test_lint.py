@@ -12,11 +12,11 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from keyguide.facts import FACTS_PATH, ROOT, load_facts
 from keyguide.lint import Problem, lint_pages
 from keyguide.pages import DOCS_DIR
+from keyguide.platform import read_site_config
 
 FRONT = "---\ntitle: A fixture page\ndescription: A page that the lint tests write to check one rule.\n---\n"
 
@@ -54,7 +54,7 @@ def test_literal_bold_names_the_macro(docs: Path) -> None:
 
 
 def test_literal_bold_of_our_platform_label_names_platform_ui(docs: Path) -> None:
-    config = yaml.safe_load((docs.parent / "mkdocs.yml").read_text(encoding="utf-8"))
+    config = read_site_config(docs.parent / "mkdocs.yml")  # mkdocs.yml has !ENV tags
     label_id, label = next(iter(config["extra"]["platform"]["labels"].items()))
     problems = lint_one(docs, f"Then __{label}__ it.\n", "literal-bold")
     assert where(problems) == ["docs/page.md:5"]
