@@ -4,6 +4,7 @@
     trivial PAGE…              a typo-level fix: the lock takes the new body, the version stays
     lock [PAGE…]               record new pages and versions bumped by hand (--check: only compare)
     facts                      validate facts.yml: OK and counts, or each error
+    fix DRIFT_JSON [--dry-run] apply a drift run's mechanical fixes (renames, moved links), bump, build
     coverage [--json]          what verifies each fact (link, ui, api, source, manual) and the totals
     freshness [--days N]       pages not updated or verified within the review interval
     lint                       the style lint (keyguide/lint.py)
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from keyguide import coverage
 from keyguide.facts import ROOT, SECTIONS, FactsError, facts_path_default, parse_facts
+from keyguide.fix import FixError, describe, run_fix
 from keyguide.freshness import freshness_report
 from keyguide.metadata_lock import (
     LOCK_NAME,
@@ -86,6 +88,13 @@ def _parser() -> argparse.ArgumentParser:
 
     facts = commands.add_parser("facts", parents=[common], help="validate facts.yml and print its counts")
     facts.add_argument("--file", type=Path, help="the facts file (default: facts.yml, or $KEYGUIDE_FACTS)")
+
+    fix = commands.add_parser(
+        "fix", parents=[common], help="apply a drift report's mechanical fixes to facts.yml, bump pages, build"
+    )
+    fix.add_argument("report", type=Path, help="the JSON that `pytest checks --drift-report` wrote")
+    fix.add_argument("--dry-run", action="store_true", help="print the unified diff and change nothing")
+    fix.add_argument("--date", type=_iso_date, help="the changelog date (default: today)")
 
     cover = commands.add_parser(
         "coverage", parents=[common], help="what verifies each fact, and the totals (exit 1 if a fact is unchecked)"
@@ -181,6 +190,13 @@ def cmd_facts(args: argparse.Namespace, project: Project) -> int:
     return 0
 
 
+def cmd_fix(args: argparse.Namespace, project: Project) -> int:
+    outcome = run_fix(args.report, project.root, dry_run=args.dry_run, day=args.date)
+    for line in describe(outcome, args.dry_run):
+        print(line)
+    return 0
+
+
 def cmd_coverage(args: argparse.Namespace, project: Project) -> int:
     facts = parse_facts(_facts_file(args, project))
     data = coverage.summary(facts)
@@ -223,6 +239,7 @@ COMMANDS = {
     "lock": cmd_lock,
     "facts": cmd_facts,
     "coverage": cmd_coverage,
+    "fix": cmd_fix,
     "freshness": cmd_freshness,
     "lint": cmd_lint,
 }
@@ -233,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     project = Project(args.root.resolve())
     try:
         return COMMANDS[args.command](args, project)
-    except (UsageError, PageError, FactsError, LockError) as exc:
+    except (UsageError, PageError, FactsError, LockError, FixError) as exc:
         for line in str(exc).splitlines():
             print(f"error: {line}", file=sys.stderr)
         return 1
