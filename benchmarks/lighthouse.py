@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from keyguide.build import build_site
 from keyguide.facts import ROOT
+from keyguide.platform import read_site_config
 
 LIGHTHOUSE = "lighthouse@12.2.3"
 CHROME = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
@@ -86,10 +87,9 @@ class StaticHandler(SimpleHTTPRequestHandler):
 
 def base_path() -> str:
     """The path the site is published under (site_url's path, "/openai-key-guide/"), for absolute links."""
-    for line in (ROOT / "mkdocs.yml").read_text(encoding="utf-8").splitlines():
-        if line.startswith("site_url:"):
-            return "/" + urlsplit(line.split(":", 1)[1].strip().strip("'\"")).path.strip("/") + "/"
-    return "/"
+    site_url = str(read_site_config(ROOT / "mkdocs.yml").get("site_url") or "")  # resolves its !ENV tag
+    path = urlsplit(site_url).path.strip("/")
+    return f"/{path}/" if path else "/"
 
 
 @contextmanager

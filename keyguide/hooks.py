@@ -7,6 +7,7 @@ file and field or file and line — instead of mkdocs-macros' traceback, or a si
 from __future__ import annotations
 
 import difflib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -46,11 +47,32 @@ BUILTIN_NAMES = {
 }
 
 
+# mkdocs.yml's default site_url; a deploy build must replace it (see check_site_url).
+PLACEHOLDER_SITE_URL = "https://example.github.io/openai-key-guide/"
+DEPLOY_ENV, SITE_URL_ENV = "KEYGUIDE_DEPLOY", "KEYGUIDE_SITE_URL"
+
+
+def check_site_url(site_url: str | None, where: str) -> None:
+    """Refuse a deploy build whose canonical links and sitemap would point at the placeholder address.
+
+    Only with KEYGUIDE_DEPLOY set (the deploy workflow): previews and tests build offline with the default.
+    """
+    if os.environ.get(DEPLOY_ENV, "").strip().lower() in ("", "0", "false", "no"):
+        return
+    if not site_url or site_url.rstrip("/") == PLACEHOLDER_SITE_URL.rstrip("/"):
+        shown = f"still the placeholder {site_url}" if site_url else "empty"
+        raise FactsError(
+            f"{where}: site_url is {shown} in a deploy build ({DEPLOY_ENV}=1): set {SITE_URL_ENV} to the "
+            "published address (deploy.yml takes it from actions/configure-pages)"
+        )
+
+
 @event_priority(100)  # before mkdocs-macros calls define_env, which needs a valid extra.platform
 def on_config(config: Any) -> Any:
     where = Path(config["config_file_path"]).name
     try:
         read_site_config(Path(config["config_file_path"]))  # MkDocs' loader lets a duplicated key replace the first
+        check_site_url(config.get("site_url"), where)
         load_facts()
         set_current(platform_config(config["extra"], where))
         config["extra"]["verification"] = load_verification(config["extra"].get("verification_file"))

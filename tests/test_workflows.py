@@ -204,6 +204,22 @@ def test_deploy_builds_with_the_latest_verification_and_publishes_to_pages() -> 
     assert [s["uses"].split("@")[0] for s in deploy["steps"]] == ["actions/deploy-pages"]
 
 
+def test_deploy_builds_with_the_pages_address_of_its_repository() -> None:
+    """The canonical links and sitemap name where the site is served, never mkdocs.yml's placeholder."""
+    data = workflow("deploy.yml")
+    build = data["jobs"]["build"]["steps"]
+    pages = next(s for s in build if s.get("uses", "").startswith("actions/configure-pages"))
+    strict = step_named(data, "Strict site build")
+    assert build.index(pages) < build.index(strict), "the Pages address is known before the build"
+    env = strict.get("env", {})
+    assert env.get("KEYGUIDE_DEPLOY") == "1", "a deploy build refuses the placeholder site_url"
+    # configure-pages' base_url is the custom domain when the Pages settings have one.
+    assert env.get("KEYGUIDE_SITE_URL") == f"${{{{ steps.{pages['id']}.outputs.base_url }}}}"
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8").splitlines()
+    site_url = next(line for line in config if line.startswith("site_url:"))
+    assert site_url.startswith("site_url: !ENV [KEYGUIDE_SITE_URL,"), site_url
+
+
 # -- actionlint ---------------------------------------------------------------------------------------
 
 

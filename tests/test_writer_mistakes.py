@@ -16,6 +16,9 @@ import yaml
 from bs4 import BeautifulSoup
 
 from keyguide.build import BuildResult, build_site, copy_project
+from keyguide.facts import ROOT
+from keyguide.hooks import DEPLOY_ENV, PLACEHOLDER_SITE_URL, SITE_URL_ENV, check_site_url
+from keyguide.platform import read_site_config
 
 PAGE = "docs/create-key.md"
 PREFIX = re.compile(r"^ERROR\s+-\s+")
@@ -159,3 +162,35 @@ def test_strings_from_facts_and_config_are_escaped(project: Path) -> None:
     assert f"Retry & see {SCRIPT} then {PLATFORM}." in troubleshooting  # error_table() cell
     raw = (site / "connect" / "index.html").read_text(encoding="utf-8")
     assert "R&amp;D &lt;Labs&gt;" in raw
+
+
+# -- the published address ------------------------------------------------------------------------------
+
+
+def test_deploy_build_refuses_the_placeholder_site_url(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deployed with the placeholder, every canonical link and the sitemap would name someone else's site."""
+    monkeypatch.delenv(SITE_URL_ENV, raising=False)
+    monkeypatch.setenv(DEPLOY_ENV, "1")
+    message = (
+        f"mkdocs.yml: site_url is still the placeholder {PLACEHOLDER_SITE_URL} in a deploy build (KEYGUIDE_DEPLOY=1): "
+        "set KEYGUIDE_SITE_URL to the published address (deploy.yml takes it from actions/configure-pages)"
+    )
+    assert_fails_with(build_site(project), message)
+
+
+def test_deploy_build_uses_the_address_it_is_given(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(DEPLOY_ENV, "1")
+    monkeypatch.setenv(SITE_URL_ENV, "https://acme.github.io/openai-key-guide")  # configure-pages: no trailing /
+    result = build_site(project)
+    assert result.ok, result.output[-2500:]
+    page = (result.site_dir / "create-key" / "index.html").read_text(encoding="utf-8")
+    assert '<link rel="canonical" href="https://acme.github.io/openai-key-guide/create-key/">' in page
+    assert PLACEHOLDER_SITE_URL not in (result.site_dir / "sitemap.xml").read_text(encoding="utf-8")
+
+
+def test_preview_and_tests_build_with_the_placeholder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Offline builds (make preview, the tests) need no address; mkdocs.yml's default is the guarded one."""
+    monkeypatch.delenv(SITE_URL_ENV, raising=False)
+    monkeypatch.delenv(DEPLOY_ENV, raising=False)
+    assert read_site_config(ROOT / "mkdocs.yml")["site_url"] == PLACEHOLDER_SITE_URL
+    check_site_url(PLACEHOLDER_SITE_URL, "mkdocs.yml")  # no error without KEYGUIDE_DEPLOY
