@@ -271,7 +271,7 @@ def _drift_item(
         f"  - **Observed:** {_code(result.observed)}",
     ]
     if result.suggestion:
-        out.append(f"  - **Suggestion:** {_escape(_flat(result.suggestion))}")
+        out.append(f"  - **Suggestion:** {_prose(result.suggestion)}")
     for note in result.notes:
         out.append(f"  - Note: {_escape(_flat(note))}")
     if result.evidence:
@@ -302,6 +302,9 @@ def _evidence(item: str, report_dir: Path | None, link: bool) -> str:
         name, target = item.strip().rstrip("/").rsplit("/", 1)[-1], item.strip()
     elif re.fullmatch(r"https?://\S+", item.strip()):
         return f"<{item.strip()}>"
+    elif sep and re.fullmatch(r"https?://\S+", rest.strip()):
+        # "the quote on the page: https://…#:~:text=…": a link a writer clicks to see the passage.
+        return f"{_escape(_flat(label))}: <{rest.strip()}>"
     else:
         return _escape(_flat(item))
     if report_dir is not None:
@@ -326,6 +329,12 @@ def _looks_like_file(text: str) -> bool:
 
 def _flat(text: str) -> str:
     return " ".join(str(text).split())
+
+
+def _prose(text: str) -> str:
+    """Escaped text whose URLs stay clickable (a `#:~:text=` link escaped would be unreadable)."""
+    parts = re.split(r"(https?://[^\s)>]+)", _flat(text))
+    return "".join(f"<{part}>" if i % 2 else _escape(part) for i, part in enumerate(parts))
 
 
 def _code(text: str) -> str:

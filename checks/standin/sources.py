@@ -31,7 +31,7 @@ FILLER = (
     "It repeats, word for word, the passages the guide's facts quote from the real page.",
     "Other paragraphs stand for the rest of the article and change nothing.",
 )
-NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:\.\d+)?")
 
 
 @dataclass
@@ -144,7 +144,22 @@ def shown_quote(fact_id: str, quote: str, faults: FaultBook) -> str | None:
 
 
 def _shown(page: SourcePage, faults: FaultBook) -> list[str]:
-    return [text for fact_id, quote in page.quotes if (text := shown_quote(fact_id, quote, faults)) is not None]
+    """The page's passages after faults: each distinct quote once (two facts may quote one sentence),
+    and a changed quote changed wherever it stands, also inside a longer quote of another fact."""
+    texts = list(dict.fromkeys(quote for _, quote in page.quotes))
+    changes: dict[str, str | None] = {}
+    for fact_id, quote in page.quotes:
+        shown = shown_quote(fact_id, quote, faults)
+        if shown != quote:
+            changes[quote] = shown
+    out = []
+    for text in texts:
+        for quote, shown in changes.items():
+            if quote in text:
+                text = text.replace(quote, shown or "").strip()
+        if text:
+            out.append(text)
+    return out
 
 
 # -- rendering -----------------------------------------------------------------------------------
