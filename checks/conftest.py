@@ -105,3 +105,32 @@ def context(new_context: Any, ui_guard: Guard, ui_trace_redaction: TraceRedactor
     browser_context: BrowserContext = new_context()
     ui_guard.install(browser_context)
     return browser_context
+
+
+# ---- No Chromium: one line naming what to run, instead of Playwright's install box per item ----
+
+from dataclasses import replace  # noqa: E402
+
+from playwright.sync_api import Page  # noqa: E402
+
+from checks.drift.browser import chromium_problem  # noqa: E402
+from checks.drift.outcomes import Status  # noqa: E402
+
+
+@pytest.fixture
+def page(request: pytest.FixtureRequest, drift: DriftSession) -> Page:
+    """pytest-playwright's page; without a launchable Chromium (probed once per run) the item is inconclusive."""
+    problem = chromium_problem()
+    if problem is not None:
+        case = getattr(getattr(request.node, "callspec", None), "params", {}).get("case")
+        if case is None:
+            pytest.skip(f"inconclusive: {problem}")
+        result = Result(case.id, "ui", Status.INCONCLUSIVE, case.fact.url, f"{case.described} visible", problem)
+        settle_result(drift, replace(result, reason=problem))
+    browser_context: BrowserContext = request.getfixturevalue("context")
+    return browser_context.new_page()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if chromium_problem.cache_info().currsize and (problem := chromium_problem()) is not None:
+        terminalreporter.write_line(f"UI checks inconclusive: {problem}")

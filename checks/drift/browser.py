@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,40 @@ def launch_options() -> dict[str, Any]:
         if system is not None:
             options["executable_path"] = str(system)
     return options
+
+
+INSTALL_HINT = "run `make test` or `python -m checks.drift.browser` to install one"
+PROBE_TIMEOUT_S = 30.0
+
+
+@lru_cache(maxsize=1)
+def chromium_problem() -> str | None:
+    """None when Chromium launches with launch_options(); else one line naming the cause and what to run.
+
+    Probed once per run, in a thread of its own: the caller may already be inside Playwright's sync
+    API (a pytest-playwright session), where a second sync_playwright() in the same thread fails.
+    """
+    found: list[str | None] = []
+    worker = threading.Thread(target=lambda: found.append(_launch_problem()), name="chromium-probe", daemon=True)
+    worker.start()
+    worker.join(timeout=PROBE_TIMEOUT_S + 15)
+    if not found:
+        return f"no Chromium started within {PROBE_TIMEOUT_S + 15:.0f} s; {INSTALL_HINT}"
+    return found[0]
+
+
+def _launch_problem() -> str | None:
+    try:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            playwright.chromium.launch(**launch_options(), timeout=PROBE_TIMEOUT_S * 1000).close()
+    except Exception as exc:
+        # Playwright's message is a 20-line "install" box; its first line names the cause.
+        detail = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+        detail = detail.removeprefix("BrowserType.launch: ")[:200]
+        return f"no Chromium can be launched here ({detail}); {INSTALL_HINT}"
+    return None
 
 
 def install() -> int:
