@@ -6,6 +6,7 @@ every macro already rendered, built by Material with the same Markdown extension
 macros plugin and no theme overrides. The figure is the ratio of the two build times; target ≤ 1.5×.
 
     .venv/bin/python benchmarks/build_scaling.py [--pages 500] [--repeat 3] [--profile]
+    .venv/bin/python benchmarks/build_scaling.py --smoke   # 3 pages, one build each: does it still run?
 
 --profile runs our build once more under cProfile and prints where the time goes, by function and
 summed per module group (our hooks, mkdocs-macros, Markdown, the theme's templates, …).
@@ -34,16 +35,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from keyguide import macros
 from keyguide.facts import ROOT, load_facts
-from keyguide.platform import platform_config
+from keyguide.platform import platform_config, read_site_config
 
 TOPICS = ("account", "billing", "keys", "projects", "usage", "limits", "security", "integrations", "errors", "teams")
-
-
-class _Loader(yaml.SafeLoader):
-    """Reads mkdocs.yml as data (it has no custom tags today; any would be kept as None)."""
-
-
-_Loader.add_multi_constructor("", lambda loader, suffix, node: None)
+# Settings of ours that name files only our project has (the preview's watch list): stock drops them.
+OURS_ONLY = ("hooks", "watch")
 
 
 # -- generating the help center -------------------------------------------------------------------------
@@ -111,9 +107,8 @@ class Writer:
 
 
 def _site_config(root: Path) -> dict[str, object]:
-    loaded = yaml.load((root / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_Loader)
-    assert isinstance(loaded, dict)
-    return loaded
+    """mkdocs.yml as data, its !ENV tags resolved, as every other tool reads it."""
+    return read_site_config(root / "mkdocs.yml")
 
 
 def generate(workdir: Path, count: int, seed: int = 7) -> tuple[Path, Path]:
@@ -157,7 +152,8 @@ def generate(workdir: Path, count: int, seed: int = 7) -> tuple[Path, Path]:
     theme = dict(stock_config["theme"])  # type: ignore[arg-type]
     theme.pop("custom_dir", None)
     stock_config["theme"] = theme
-    stock_config.pop("hooks", None)
+    for key in OURS_ONLY:
+        stock_config.pop(key, None)
     stock_config["plugins"] = ["search"]
     (stock / "mkdocs.yml").write_text(yaml.safe_dump(stock_config, sort_keys=False, allow_unicode=True), "utf-8")
     return ours, stock
@@ -242,7 +238,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="builds of each site; the median counts (default 3)")
     parser.add_argument("--profile", action="store_true", help="also profile our build and show where the time goes")
     parser.add_argument("--keep", type=Path, help="generate here and keep the projects")
+    parser.add_argument("--smoke", action="store_true", help="3 pages, one build of each, no warm-up (tests)")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.pages, args.repeat = 3, 1
 
     with tempfile.TemporaryDirectory(prefix="keyguide-scale-") as tmp:
         workdir = args.keep or Path(tmp)
@@ -252,7 +251,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ours, stock = generate(workdir, args.pages)
         size = sum(p.stat().st_size for p in (ours / "docs").glob("*.md")) / 1024
         print(f"generated {args.pages} pages + What's new ({size:.0f} KiB of Markdown) in {workdir}")
-        build(stock)  # warm the file cache and Python's bytecode cache for both
+        if not args.smoke:
+            build(stock)  # warm the file cache and Python's bytecode cache for both
         times: dict[str, list[tuple[float, float]]] = {"stock": [], "ours": []}
         for _ in range(args.repeat):
             times["stock"].append(build(stock))
