@@ -22,6 +22,7 @@ import pytest
 from checks.drift.http import RetryPolicy
 from checks.drift.links import (
     Fetcher,
+    Hop,
     LinkCache,
     LinkChecker,
     LinkSettings,
@@ -32,6 +33,7 @@ from checks.drift.links import (
     collect,
     collect_site_links,
     collect_targets,
+    judge,
     page_links,
     parse_duration,
     run_sync,
@@ -538,3 +540,72 @@ def test_suite_fails_exactly_the_broken_link(standin: StandIn, tmp_path: Path) -
     assert all(page.endswith(".md") for page in drifted[0]["pages"])
     assert "1 failed" in proc.stdout and "FAILED checks/test_links.py::test_link[links.quickstart]" in proc.stdout
     assert f"stated in: {drifted[0]['pages'][0]}:" in proc.stdout  # the writer is told which page to fix
+
+
+# -- fragments follow the browser's rules (lychee's fixtures/fragments cases) --------------------
+
+FRAGMENT_PAGE = """<!doctype html><html><head><title>Fragments</title></head><body>
+<h1 id="in-the-beginning">In the beginning</h1>
+<h2 id="Upper-ÄÖö">Upper ÄÖö</h2>
+<h2 id="a-word">A word</h2><p>Word of the day: fragments.</p>
+<a name="named-anchor"></a><p>Some <b>bold</b> text, then more.</p>
+</body></html>"""
+
+
+def judged_on_fixture(url: str) -> Result:
+    """One link judged against the fixture page, no server: how the fragment alone is classified."""
+    response = httpx.Response(200, html=FRAGMENT_PAGE, request=httpx.Request("GET", url.split("#")[0]))
+    probe = Probe([Hop("GET", url.split("#")[0], 200)], response, None)
+    return judge(LinkTarget("links.fixture", url), probe)[0]
+
+
+@pytest.mark.parametrize(
+    ("fragment", "status"),
+    [
+        ("in-the-beginning", Status.OK),
+        ("Upper-ÄÖö", Status.OK),
+        ("Upper-%C3%84%C3%96%C3%B6", Status.OK),  # as written, then percent-decoded
+        ("named-anchor", Status.OK),
+        ("a-word:~:text=Word", Status.OK),  # an id plus a text directive: both parts checked
+        (":~:text=bold%20text%2C%20then", Status.OK),  # a text directive alone, across inline tags
+        (":~:text=Some,more", Status.OK),  # textStart,textEnd
+        ("top", Status.OK),
+        ("missing-id", Status.DRIFT),
+        ("a-word:~:text=Sentence%20not%20there", Status.DRIFT),  # the id is there, the passage is not
+        ("missing-id:~:text=Word", Status.DRIFT),  # the passage is there, the id is not
+    ],
+)
+def test_fragments_are_matched_as_a_browser_does(fragment: str, status: Status) -> None:
+    result = judged_on_fixture(f"https://example.test/page#{fragment}")
+    assert result.status is status, result.message()
+
+
+def test_an_id_with_a_text_directive_is_split_never_one_id() -> None:
+    target = LinkTarget("x", "https://example.test/p#a-word:~:text=pre-,Word,-of")
+    assert target.fragment == "a-word"
+    [directive] = target.text_directives
+    assert (directive.prefix, directive.start, directive.end, directive.suffix) == ("pre", "Word", "", "of")
+    assert LinkTarget("x", "https://example.test/p#:~:text=Word").fragment == ""
+    assert LinkTarget("x", "https://example.test/p#TOP").text_directives == []
+
+
+def test_a_missing_passage_is_drift_with_the_closest_one() -> None:
+    result = judged_on_fixture("https://example.test/page#a-word:~:text=Word%20of%20the%20week")
+    assert result.status is Status.DRIFT
+    assert "“Word of the week”" in result.suggestion and "Word of the day: fragments." in result.suggestion
+
+
+def test_text_directive_against_the_standin(standin: StandIn) -> None:
+    assert check(standin, f"{REFERENCE}:~:text=Authentication").status is Status.OK
+    result = check(standin, f"{REFERENCE}:~:text=Nothing%20like%20this")
+    assert result.status is Status.DRIFT, result.message()
+    assert "no passage" in result.observed
+
+
+@pytest.mark.browser
+def test_a_text_directive_on_a_page_built_by_javascript_is_checked_in_the_browser(standin: StandIn) -> None:
+    standin.faults.inject(Fault(kind="js_fragment", fact="links.api_reference_auth"))
+    assert check(standin, f"{REFERENCE}:~:text=Authentication").status is Status.OK
+    standin.faults.inject(Fault(kind="js_fragment", fact="links.api_reference_auth"))
+    missing = check(standin, f"{REFERENCE}:~:text=Nothing%20like%20this")
+    assert missing.status is Status.DRIFT, missing.message()

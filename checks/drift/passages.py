@@ -68,7 +68,7 @@ BLOCK_TAGS = frozenset(
         "caption",
     ]
 )
-SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+(?=\S)")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
 # A text directive this long reads badly in a URL: the textStart,textEnd form names its ends.
 LONG_QUOTE_CHARS = 80
 END_WORDS = 5
