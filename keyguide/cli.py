@@ -25,7 +25,7 @@ from pathlib import Path
 
 from keyguide import coverage
 from keyguide.facts import ROOT, SECTIONS, FactsError, facts_path_default, parse_facts
-from keyguide.fix import FixError, describe, run_fix
+from keyguide.fix import FixError, describe, pr_body, run_fix
 from keyguide.freshness import freshness_report
 from keyguide.metadata_lock import (
     LOCK_NAME,
@@ -95,6 +95,8 @@ def _parser() -> argparse.ArgumentParser:
     fix.add_argument("report", type=Path, help="the JSON that `pytest checks --drift-report` wrote")
     fix.add_argument("--dry-run", action="store_true", help="print the unified diff and change nothing")
     fix.add_argument("--date", type=_iso_date, help="the changelog date (default: today)")
+    fix.add_argument("--pr-body", type=Path, help="also write a pull request description (Markdown) here")
+    fix.add_argument("--run-url", default="", help="the drift run's address, for the pull request description")
 
     cover = commands.add_parser(
         "coverage", parents=[common], help="what verifies each fact, and the totals (exit 1 if a fact is unchecked)"
@@ -194,6 +196,8 @@ def cmd_fix(args: argparse.Namespace, project: Project) -> int:
     outcome = run_fix(args.report, project.root, dry_run=args.dry_run, day=args.date)
     for line in describe(outcome, args.dry_run):
         print(line)
+    if args.pr_body:
+        args.pr_body.write_text(pr_body(outcome, args.run_url), encoding="utf-8")
     return 0
 
 

@@ -43,6 +43,7 @@ class Fix:
     old: str
     new: str
     evidence: tuple[str, ...] = ()
+    observed: str = ""
 
     def changelog(self, facts: Facts) -> str:
         """The line readers see on What's new."""
@@ -106,7 +107,8 @@ def plan_fixes(results: list[dict[str, Any]], facts: Facts, report: Path) -> Pla
         if not new or new == old:
             raise FixError(f"{report}: {result['id']}: the fix names no new value")
         evidence = tuple(str(e) for e in result.get("evidence", []))
-        plan.fixes.append(Fix(f"{kind}.{fact_id}", attr, old, new, evidence))
+        observed = str(result.get("observed", ""))
+        plan.fixes.append(Fix(f"{kind}.{fact_id}", attr, old, new, evidence, observed))
     return plan
 
 
@@ -231,3 +233,33 @@ def describe(outcome: Outcome, dry_run: bool) -> list[str]:
     if not plan.fixes:
         lines.append("nothing to fix mechanically")
     return lines
+
+
+def pr_body(outcome: Outcome, run_url: str = "") -> str:
+    """The fix pull request's description: each fix with its evidence, then what needs a writer."""
+    run = f"[The drift run]({run_url})" if run_url else "The drift run"
+    lines = [
+        "## Mechanical fixes from the drift run",
+        "",
+        f"{run} found drift that one edit of `facts.yml` fixes. This pull request applies it "
+        "(`python -m keyguide fix`), bumps every page that states a changed fact, refreshes "
+        "`pages.lock.json`, and was built with `mkdocs build --strict`.",
+        "",
+        "| Fact | Was | Now |",
+        "| --- | --- | --- |",
+    ]
+    lines += [f"| `{f.fact}.{f.attr}` | {_cell(f.old)} | {_cell(f.new)} |" for f in outcome.plan.fixes]
+    lines += ["", f"Pages bumped: {', '.join(f'`{p}`' for p in outcome.bumped) or 'none'}.", "", "### Evidence", ""]
+    for fix in outcome.plan.fixes:
+        lines += [f"#### `{fix.fact}`", "", f"- observed: {_cell(fix.observed)}"]
+        lines += [f"- {_cell(item)}" for item in fix.evidence]
+        lines.append("")
+    lines += ["Screenshots and traces are in the run's `drift-report` artifact.", ""]
+    writer = outcome.plan.for_writer
+    lines += [f"### Needs a writer ({len(writer)})", ""]
+    lines += [f"- `{item['id']}`: {_cell(item['observed'])} — {_cell(item['do'])}" for item in writer] or ["Nothing."]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")

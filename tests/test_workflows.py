@@ -85,12 +85,25 @@ def test_drift_runs_daily_and_on_demand_never_for_pull_requests() -> None:
     (schedule,) = data["on"]["schedule"]
     fields = schedule["cron"].split()
     assert len(fields) == 5 and fields[2:] == ["*", "*", "*"], "once a day"
-    (job,) = data["jobs"].values()
+    assert set(data["jobs"]) == {"drift", "fix", "issue"}
+    job = data["jobs"]["drift"]
     assert "github.event_name != 'pull_request'" in job["if"] and "fork" in job["if"]
+    for name in ("fix", "issue"):
+        assert "fork" in data["jobs"][name]["if"], f"{name} never runs in a fork"
 
 
 def test_drift_permissions_are_minimal() -> None:
-    assert workflow("drift.yml")["permissions"] == {"contents": "read", "issues": "write"}
+    data = workflow("drift.yml")
+    assert data["permissions"] == {"contents": "read"}
+    assert "permissions" not in data["jobs"]["drift"], "the job that runs OpenAI's pages only reads"
+    assert data["jobs"]["fix"]["permissions"] == {"contents": "write", "pull-requests": "write"}
+    assert data["jobs"]["issue"]["permissions"] == {"contents": "read", "issues": "write"}
+
+
+def test_only_the_drift_job_sees_secrets() -> None:
+    data = workflow("drift.yml")
+    for name in ("fix", "issue"):
+        assert "secrets." not in yaml.safe_dump(data["jobs"][name]), f"the {name} job needs no secret"
 
 
 def test_drift_names_its_secrets_and_scopes_the_key_to_the_suite() -> None:
@@ -175,6 +188,17 @@ def test_drift_keeps_one_tracking_issue() -> None:
         assert command in script, command
     assert "could_not_verify" in script, "a blocked run opens the issue too"
     assert issue["env"]["GH_TOKEN"] == "${{ github.token }}"
+    assert issue["env"]["FIX_PR"] == "${{ needs.fix.outputs.url }}" and "$FIX_PR" in script, "links the fix PR"
+
+
+def test_drift_proposes_one_fix_pull_request() -> None:
+    data = workflow("drift.yml")
+    job = data["jobs"]["fix"]
+    assert job["needs"] == "drift" and job["outputs"]["url"] == "${{ steps.pr.outputs.url }}"
+    step = step_named(data, "fix pull request")
+    assert step["id"] == "pr" and step["run"] == "bash .github/scripts/fix-pr.sh artifacts/drift.json"
+    download = [s for s in job["steps"] if s.get("uses", "").startswith("actions/download-artifact")]
+    assert download and download[0]["with"]["name"] == "drift-report"
 
 
 # -- deploy.yml ---------------------------------------------------------------------------------------
