@@ -177,7 +177,9 @@ def render_markdown(
         out += ["| Check | Kind | Reason | Pages |", "| --- | --- | --- | --- |"]
         for r in sorted(inconclusive, key=lambda r: (r.kind, r.id)):
             reason = r.reason or r.observed
-            out.append(f"| `{r.id}` | {r.kind} | {_cell(reason)} | {_cell(', '.join(_pages(r)) or NO_PAGE)} |")
+            out.append(
+                f"| `{r.id}` | {r.kind} | {_cell(reason)}{_highlight(r)} | {_cell(', '.join(_pages(r)) or NO_PAGE)} |"
+            )
         out.append("")
     else:
         out += ["Every check reached OpenAI.", ""]
@@ -187,7 +189,7 @@ def render_markdown(
     if ok:
         out += ["<details><summary>Checks that still match the guide</summary>", ""]
         for r in sorted(ok, key=lambda r: (r.kind, r.id)):
-            out.append(f"- `{r.id}` ({r.kind}) — {_escape(', '.join(_pages(r)) or NO_PAGE)}")
+            out.append(f"- `{r.id}` ({r.kind}) — {_escape(', '.join(_pages(r)) or NO_PAGE)}{_highlight(r)}")
         out += ["", "</details>", ""]
 
     out += [
@@ -199,6 +201,16 @@ def render_markdown(
         "",
     ]
     return _finish(out, max_chars)
+
+
+def _highlight(result: Result) -> str:
+    """A link that opens the source with its quote highlighted (`#:~:text=`), for a writer to look
+    at what could not be verified, or at what still matches; empty for checks without one."""
+    for item in result.evidence:
+        label, sep, url = item.partition(": ")
+        if sep and "#:~:text=" in url and not any(c.isspace() for c in url.strip()):
+            return f" · [{_escape(label)}]({url.strip()})"
+    return ""
 
 
 def _run_line(data: Mapping[str, Any], total: int) -> str:
@@ -273,7 +285,7 @@ def _drift_item(
     if result.suggestion:
         out.append(f"  - **Suggestion:** {_prose(result.suggestion)}")
     for note in result.notes:
-        out.append(f"  - Note: {_escape(_flat(note))}")
+        out.append(f"  - Note: {_prose(note)}")
     if result.evidence:
         links = [_evidence(item, report_dir, link_evidence) for item in result.evidence]
         out.append(f"  - **Evidence:** {' · '.join(links)}")
