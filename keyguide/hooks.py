@@ -15,6 +15,7 @@ from jinja2 import Environment, TemplateSyntaxError, nodes
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 
+from keyguide.coverage import unchecked_problems
 from keyguide.facts import FactsError, load_facts
 from keyguide.macros import MACROS
 from keyguide.pages import FACT_MACROS, PageError, macro_calls, read_page
@@ -73,7 +74,9 @@ def on_config(config: Any) -> Any:
     try:
         read_site_config(Path(config["config_file_path"]))  # MkDocs' loader lets a duplicated key replace the first
         check_site_url(config.get("site_url"), where)
-        load_facts()
+        unchecked = unchecked_problems(load_facts())
+        if unchecked:  # a fact no check guards is how the guide went wrong before
+            raise FactsError("\n".join(unchecked))
         set_current(platform_config(config["extra"], where))
         config["extra"]["verification"] = load_verification(config["extra"].get("verification_file"))
     except FactsError as exc:

@@ -135,6 +135,26 @@ def facts_bad_yaml(project: Path) -> tuple[str, ...]:
     return (f"facts.yml:{at + 1}", "not valid YAML")
 
 
+def facts_unchecked_value(project: Path) -> tuple[str, ...]:
+    """A fact with no quote and no reason a person must check it: nothing would ever verify it."""
+
+    def change(data: dict[str, dict[str, dict[str, object]]]) -> str:
+        fact_id = next(iter(data["values"]))
+        data["values"][fact_id]["source"] = {"ref": "a blog post", "confidence": "Inf"}
+        return f"values.{fact_id}"
+
+    return ("facts.yml", f"{_facts(project, change)}: nothing verifies this fact")
+
+
+def facts_value_not_in_quote(project: Path) -> tuple[str, ...]:
+    def change(data: dict[str, dict[str, dict[str, object]]]) -> str:
+        fact_id = next(k for k, v in data["values"].items() if v["source"].get("quote"))
+        data["values"][fact_id]["value"] = "a value no quote says"
+        return f"values.{fact_id}.source.quote"
+
+    return ("facts.yml", _facts(project, change), "does not contain the value")
+
+
 def platform_missing_name(project: Path) -> tuple[str, ...]:
     _platform_line(project, "name")
     return ("mkdocs.yml", "extra.platform.name")
@@ -146,6 +166,8 @@ def platform_missing_label(project: Path) -> tuple[str, ...]:
 
 
 CASES = [
+    facts_unchecked_value,
+    facts_value_not_in_quote,
     bad_yaml_front_matter,
     missing_updated,
     version_changelog_mismatch,
