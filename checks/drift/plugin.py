@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from checks.drift.http import RetryPolicy
-from checks.drift.outcomes import Result, Status, Step
+from checks.drift.outcomes import Kind, Result, Status, Step
 from checks.drift.redact import RedactingFilter, current_redactor
 from checks.drift.remap import RemapError, Remapper
 from checks.drift.report import (
@@ -183,6 +183,27 @@ class DriftSession:
         if self.results and (summary := append_step_summary(data)):
             self.written.append(f"{summary} (GitHub step summary)")
 
+    # -- no item may crash -------------------------------------------------------------------
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
+        """A fixture of a check that raises (a batch checker, the browser) ends the item inconclusive."""
+        return (yield from self._guarded(item))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:
+        """A check that raises ends inconclusive with a one-line reason, and is in every report."""
+        return (yield from self._guarded(item))
+
+    def _guarded(self, item: pytest.Item) -> Generator[None, None, None]:
+        if check_kind(item) is None:
+            return (yield)
+        try:
+            return (yield)
+        except Exception as exc:  # pytest's own outcomes (skip, fail, exit) are BaseExceptions: untouched
+            recorded = self.record(crash_result(item, exc))
+            pytest.skip(recorded.message())
+
     # -- pytest reporting --------------------------------------------------------------------
 
     @pytest.hookimpl(wrapper=True)
@@ -219,6 +240,60 @@ class DriftSession:
             tr.write_line("reports: " + ", ".join(self.written))
         if self.blocked:
             tr.write_line(f"{self.blocked}: the run fails so a blocked CI does not look green", red=True, bold=True)
+
+
+# The markers of drift check items, and the Result kind each records.
+CHECK_MARKERS: dict[str, Kind] = {"api": "api", "links": "link", "ui": "ui", "sources": "source"}
+REASON_MAX = 200
+
+
+def check_kind(item: pytest.Item) -> Kind | None:
+    """The kind of drift check `item` is, from its marker; None for any other test."""
+    return next((kind for marker, kind in CHECK_MARKERS.items() if item.get_closest_marker(marker)), None)
+
+
+def crash_result(item: pytest.Item, exc: BaseException) -> Result:
+    """An unexpected exception as an outcome: inconclusive (a crash proves nothing about OpenAI)."""
+    case = _parametrized_case(item)
+    fact_id = str(getattr(case, "id", "") or _callspec_id(item) or item.name)
+    url = getattr(case, "url", None) or getattr(getattr(case, "fact", None), "url", None) or ""
+    # The first line: Playwright's messages go on with a call log, httpx's with a URL dump.
+    text = next((" ".join(line.split()) for line in str(exc).splitlines() if line.strip()), "no message")
+    where = _innermost_frame(exc)
+    reason = f"the check crashed ({type(exc).__name__}: {text}"
+    if len(reason) > REASON_MAX:
+        reason = reason[: REASON_MAX - 1] + "…"
+    reason += ")" + (f" at {where}" if where else "") + ": not a verdict on the guide"
+    kind = check_kind(item) or "api"
+    result = Result(fact_id, kind, Status.INCONCLUSIVE, str(url), "a verdict: ok or drift", reason, reason=reason)
+    result.notes.append(f"suite error in {item.nodeid}: fix the check; the full traceback is in pytest's log")
+    return result
+
+
+def _parametrized_case(item: pytest.Item) -> object | None:
+    """The first parameter with an `id`: ApiCase, UiCase, LinkTarget, SourceCase."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return None
+    return next((value for value in callspec.params.values() if isinstance(getattr(value, "id", None), str)), None)
+
+
+def _callspec_id(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return str(callspec.id) if callspec is not None else None
+
+
+def _innermost_frame(exc: BaseException) -> str | None:
+    """`path:line` of the deepest frame in this project (not Playwright's or httpx's)."""
+    import traceback
+
+    root = Path(__file__).resolve().parents[2]
+    found = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        path = Path(frame.filename).resolve()
+        if path.is_relative_to(root) and ".venv" not in path.parts and path.name != "plugin.py":
+            found = f"{path.relative_to(root).as_posix()}:{frame.lineno}"
+    return found
 
 
 def session_of(config: pytest.Config) -> DriftSession:

@@ -94,3 +94,66 @@ def reading_plan(url: str) -> list[Reading]:
     if help_article_number(page) is not None:
         return [Reading(page, "auto", "help article cited by number: its redirect to the slug URL is expected")]
     return [Reading(page, format_of(page))]
+
+
+# -- cookie consent (the UI checks, checks/drift/ui.py) ---------------------------------------------
+# A consent banner or modal can cover a page a new visitor opens; a check dismisses it with its reject
+# button (found by role button and accessible name) and NEVER accepts. Accept labels only help to
+# recognise a banner: they are never clicked. Add a site's wording here, nowhere else.
+
+CONSENT_REJECT_LABELS: tuple[str, ...] = (
+    "Reject all",
+    "Reject all cookies",
+    "Reject non-essential",
+    "Reject non-essential cookies",
+    "Reject optional cookies",
+    "Reject additional cookies",
+    "Decline",
+    "Decline all",
+    "Decline optional cookies",
+    "Only necessary",
+    "Only necessary cookies",
+    "Necessary only",
+    "Necessary cookies only",
+    "Use necessary cookies only",
+    "Allow necessary cookies only",
+    "Refuse all",
+    "Deny",
+    "Deny all",
+    "Continue without accepting",
+)
+CONSENT_ACCEPT_LABELS: tuple[str, ...] = (
+    "Accept all",
+    "Accept all cookies",
+    "Accept",
+    "Accept cookies",
+    "Allow all",
+    "Allow all cookies",
+    "I agree",
+    "Agree",
+    "Got it",
+)
+# Where banners live: dialogs and regions, the common consent platforms, anything named cookie/consent.
+CONSENT_CONTAINERS = ", ".join(
+    (
+        '[role="dialog"]',
+        '[role="alertdialog"]',
+        "dialog[open]",
+        '[aria-modal="true"]',
+        '[role="region"]',
+        "#onetrust-banner-sdk",
+        "#CybotCookiebotDialog",
+        '[id*="cookie" i]',
+        '[class*="cookie" i]',
+        '[id*="consent" i]',
+        '[class*="consent" i]',
+    )
+)
+# A container is a consent banner only if it speaks of cookies or consent and offers a choice.
+CONSENT_WORDS = re.compile(r"\b(cookies?|consent|tracking technologies)\b", re.IGNORECASE)
+
+
+def button_name_pattern(labels: tuple[str, ...]) -> re.Pattern[str]:
+    """An accessible-name pattern matching any of `labels` whole, ignoring case and spacing."""
+    alternatives = "|".join(r"\s+".join(map(re.escape, label.split())) for label in labels)
+    return re.compile(rf"^\s*(?:{alternatives})\s*$", re.IGNORECASE)

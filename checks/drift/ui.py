@@ -43,6 +43,13 @@ from playwright.sync_api import Response as PageResponse
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from checks.drift.outcomes import Result, Status, bot_wall_reason, sign_in_reason, status_reason
+from checks.drift.quirks import (
+    CONSENT_ACCEPT_LABELS,
+    CONSENT_CONTAINERS,
+    CONSENT_REJECT_LABELS,
+    CONSENT_WORDS,
+    button_name_pattern,
+)
 from checks.drift.redact import KEY_SHAPE, SECRET_ENV_VARS, Redactor, current_redactor
 from checks.drift.routing import (
     ABORT_BLOCKED,
@@ -647,24 +654,94 @@ def check_ui(
         result.suggestion = f"{fact.url} no longer loads: check the page's address (ui.{case.fact_id}.url)"
         _screenshot(page, result, artifacts)
         return result
+    consent = dismiss_consent(page, options, result)
     if case.opener is not None:
         opener = case.opener
+        if consent is not None:
+            return _inconclusive(result, consent)
         if not find(page, opener.role, opener.name, options.timeout_ms):
             wall = _wall(page, None)
             return _inconclusive(
                 result,
                 wall or f"could not open {describe(opener.role, opener.name)} first (ui.{case.opener_id} reports why)",
             )
-        page.get_by_role(opener.role, name=opener.name, exact=True).first.click(timeout=options.timeout_ms)  # type: ignore[arg-type]
+        problem = open_first(page, opener, options, result)
+        if problem is not None:
+            return _inconclusive(result, problem)
         result.notes.append(f"opened {describe(opener.role, opener.name)} first")
     if find(page, fact.role, fact.name, options.timeout_ms):
         count = page.get_by_role(fact.role, name=fact.name, exact=True).count()  # type: ignore[arg-type]
         result.observed = f"{case.described} visible" + (f" ({count} on the page)" if count > 1 else "")
         return result
-    wall = _wall(page, None)
+    wall = _wall(page, None) or consent or dismiss_consent(page, options, result)
     if wall:
         return _inconclusive(result, wall)
     return diagnose(page, case, facts, options, result, artifacts)
+
+
+def open_first(page: Page, opener: UiFact, options: UiOptions, result: Result) -> str | None:
+    """Click a dialog's opener; None when clicked, else why not (a late consent banner is rejected once)."""
+    button = page.get_by_role(opener.role, name=opener.name, exact=True).first  # type: ignore[arg-type]
+    with contextlib.suppress(PlaywrightTimeout):
+        button.click(timeout=options.timeout_ms)
+        return None
+    # Something covers the opener: a consent banner that came after the page loaded?
+    notes = len(result.notes)
+    problem = dismiss_consent(page, options, result)
+    if problem is not None:
+        return problem
+    if len(result.notes) > notes:
+        with contextlib.suppress(PlaywrightTimeout):
+            button.click(timeout=options.timeout_ms)
+            return None
+    return f"could not click {describe(opener.role, opener.name)}: the click timed out (something covers it)"
+
+
+# -- cookie consent: dismissed with its reject button, never accepted (labels: checks/drift/quirks.py) --
+
+CONSENT_NO_REJECT = "a consent banner covers the page and has no reject button"
+_REJECT_NAME = button_name_pattern(CONSENT_REJECT_LABELS)
+_ACCEPT_NAME = button_name_pattern(CONSENT_ACCEPT_LABELS)
+
+
+def consent_banner(page: Page) -> Locator | None:
+    """The visible consent banner or modal on `page`, if any: a container that speaks of cookies or
+    consent and offers a reject or accept button. No waiting: called once the page has loaded."""
+    try:
+        candidates = page.locator(CONSENT_CONTAINERS).filter(has_text=CONSENT_WORDS)
+        for index in range(min(candidates.count(), 12)):
+            candidate = candidates.nth(index)
+            if not candidate.is_visible():
+                continue
+            choices = candidate.get_by_role("button", name=_REJECT_NAME).or_(
+                candidate.get_by_role("button", name=_ACCEPT_NAME)
+            )
+            if choices.count():
+                return candidate
+    except PlaywrightError:
+        return None
+    return None
+
+
+def dismiss_consent(page: Page, options: UiOptions, result: Result) -> str | None:
+    """Reject a consent banner if one is shown, noting it; None when none is left, else why it stays."""
+    banner = consent_banner(page)
+    if banner is None:
+        return None
+    reject = banner.get_by_role("button", name=_REJECT_NAME)
+    try:
+        if not reject.count():
+            return CONSENT_NO_REJECT
+        button = reject.first
+        label = " ".join((button.inner_text(timeout=options.timeout_ms) or "").split()) or "reject"
+        button.click(timeout=options.timeout_ms)
+        banner.wait_for(state="hidden", timeout=options.timeout_ms)
+    except PlaywrightTimeout:
+        return "a consent banner covers the page and did not close when rejected"
+    except PlaywrightError as exc:
+        return f"a consent banner covers the page and could not be rejected ({exc.message.splitlines()[0]})"
+    result.notes.append(f"dismissed a consent banner with {label!r} (never accepted)")
+    return None
 
 
 def precheck(case: UiCase, options: UiOptions, known: Mapping[str, Result] | None = None) -> Result | None:

@@ -226,6 +226,8 @@ def _plan(site: SiteMap, page: Page, faults: FaultBook) -> RenderPlan:
             state.delay = fault.seconds
         plan.states[fid] = state
     plan.js_fragment = bool(faults.take_url("js_fragment", page.url))
+    for fault in faults.take_url("consent", page.url):
+        plan.consent_reject = bool(fault.reject)
     fragments: list[str | None] = []
 
     def stripped(_f: Any, t: Target) -> bool:

@@ -25,6 +25,8 @@ Route faults (route, or fact: a links/ui/api fact's URL; checked in this order):
   signin_wall               302 to the sign-in page, even with a valid session
   head_refused              HEAD → 405, GET unchanged
   js_fragment               the page's main content (headings, ids) is built by JavaScript
+  consent(reject=True)      a cookie-consent modal over the whole page that intercepts pointer
+                            events until a choice is made; reject=False: no reject button
   missing_fragment(fragment?)              that heading loses its id (default: the link fact's
                             fragment; with a route and no fragment, every heading id)
 
@@ -68,6 +70,7 @@ FaultKind = Literal[
     "bot_challenge",
     "head_refused",
     "js_fragment",
+    "consent",
     "missing_fragment",
     "error_code",
     "quote_reworded",
@@ -91,6 +94,7 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
     "retry_after": {"seconds": 1.0, "status": 429},
     "server_error": {"status": 500},
     "bot_challenge": {"status": 403, "passes_browser": True},
+    "consent": {"reject": True},
 }
 
 
@@ -110,6 +114,7 @@ class Fault(BaseModel):
     status: int | None = Field(default=None, ge=100, le=599)
     location: str | None = None
     passes_browser: bool | None = None
+    reject: bool | None = None  # consent: whether the modal offers a reject button
     fragment: str | None = None
     type: str | None = None
     code: str | None = None

@@ -58,6 +58,8 @@ class RenderPlan:
     states: dict[str, ElementState] = field(default_factory=dict)  # absent: removed or moved away
     moved_in: list[str] = field(default_factory=list)
     js_fragment: bool = False
+    # A cookie-consent modal over the page: None none, True with a reject button, False without.
+    consent_reject: bool | None = None
     strip_ids: set[str] = field(default_factory=set)
     strip_all_ids: bool = False
 
@@ -234,6 +236,8 @@ class _PageWriter:
             f"{self._header()}\n<div class='layout'>\n{self._nav(nav_links)}\n"
             f"<main>\n{main_html}\n</main>\n</div>\n{dialogs}"
         )
+        if self.plan.consent_reject is not None:
+            body += "\n" + consent_modal(reject=self.plan.consent_reject)
         return document(self.page.title, body, self.scripts)
 
     def _page_heading(self) -> str:
@@ -298,6 +302,30 @@ class _PageWriter:
             f"<th>{escape(h)}</th>" for h in ("Label", "Secret key") if h.casefold() not in _ui_names(self.site)
         )
         return f"<table><thead><tr>{headers}</tr></thead><tbody>{cells}</tbody></table>"
+
+
+def consent_modal(*, reject: bool) -> str:
+    """A cookie-consent modal as consent platforms draw one: a fixed overlay over the whole page that
+    takes every click until a choice is made. The choice is kept in `document.body.dataset.consent`
+    (and a cookie), so a test can tell a rejection from an acceptance."""
+    choose = (
+        "function standinConsent(c){document.cookie='standin_consent='+c+'; path=/';"
+        "document.body.dataset.consent=c;document.getElementById('standin-consent').remove();}"
+    )
+    reject_button = (
+        '<button type="button" onclick="standinConsent(\'rejected\')">Reject non-essential</button>' if reject else ""
+    )
+    return (
+        '<div id="standin-consent" class="cookie-consent" style="position:fixed;inset:0;z-index:2147483647;'
+        'background:rgba(0,0,0,.45);display:flex;align-items:flex-end;justify-content:center">'
+        '<div role="dialog" aria-modal="true" aria-label="Cookie preferences" '
+        'style="background:#fff;padding:1rem 1.5rem;margin:1rem;max-width:40rem">'
+        "<h2>We use cookies</h2><p>We use cookies and similar technologies to run the site, to understand "
+        "how it is used and to improve it. Choose which cookies you allow.</p>"
+        f'<button type="button" onclick="standinConsent(\'accepted\')">Accept all</button>{reject_button}'
+        '<button type="button">Manage cookies</button>'
+        f"</div></div><script>{choose}</script>"
+    )
 
 
 def _nav_label(title: str) -> str:
