@@ -100,7 +100,14 @@ def error_table() -> str:
         "|---|---|---|---|---|",
     ]
     for fact_id, fact in load_facts().errors.items():
-        code = f"`{fact.code}`" if fact.code else "none"
+        # A code no OpenAI text or API output confirms is "not documented", never "none": the
+        # reader would take "none" as a fact about the API.
+        if "code" in fact.unverified:
+            code = "not documented"
+        elif fact.code is None:
+            code = "`null`"
+        else:
+            code = f"`{fact.code}`"
         rows.append(
             f'| <span id="error-{fact_id.replace("_", "-")}">{_cell(fact.title)}</span> | {fact.status} | {code} '
             f"| {_cell(fact.cause)} | {_cell(fact.fix)} |"

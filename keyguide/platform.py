@@ -7,16 +7,25 @@ the site config, not in the pages, so another product can reuse the guide by edi
 from __future__ import annotations
 
 import os
+import ipaddress
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from keyguide import yamlload
 from keyguide.facts import FactsError
 
 REQUIRED_LABELS = ("key_field", "save", "test", "success")
+# What each required field is for, named in the error when one is missing.
+PLATFORM_FIELDS = {
+    "name": "the platform's name, as the pages show it",
+    "menu_path": "the menu path to the OpenAI connection",
+    "labels": "the labels of the platform's OpenAI settings",
+    "scopes": "the permissions a Restricted key needs (a list of resource and permission: Read or Write)",
+    "egress_addresses": "the IP addresses or CIDR ranges the platform's OpenAI requests come from",
+}
 
 
 class _ConfigLoader(yamlload.SafeLoader):
@@ -61,11 +70,33 @@ def site_extra(mkdocs_yml: Path) -> dict[str, Any]:
     return extra if isinstance(extra, dict) else {}
 
 
+class Scope(BaseModel):
+    """One permission a Restricted OpenAI key needs for our platform: a resource and its level."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    resource: str = Field(min_length=1)
+    permission: Literal["Read", "Write"]
+
+
 class PlatformConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str = Field(min_length=1)
     menu_path: list[str] = Field(min_length=1)
     labels: dict[str, str]
+    # What a Restricted key needs so that the platform can call models (the pages show a table).
+    scopes: list[Scope] = Field(min_length=1)
+    # The addresses the platform's OpenAI requests come from, for customers' IP allowlists.
+    egress_addresses: list[str] = Field(min_length=1)
+
+    @field_validator("egress_addresses")
+    @classmethod
+    def _addresses(cls, addresses: list[str]) -> list[str]:
+        for address in addresses:
+            try:
+                ipaddress.ip_network(address, strict=True)
+            except ValueError:
+                raise ValueError(f"{address!r} is not an IP address or CIDR range") from None
+        return addresses
 
     def label(self, label_id: str) -> str:
         if label_id not in self.labels:
@@ -78,13 +109,16 @@ def platform_config(extra: dict[str, Any], where: str) -> PlatformConfig:
     """Validate `extra.platform`; raise FactsError naming the field."""
     raw = extra.get("platform")
     if raw is None:
-        raise FactsError(f"{where}: extra.platform is missing (name, menu_path, labels)")
+        raise FactsError(f"{where}: extra.platform is missing (name, menu_path, labels, scopes, egress_addresses)")
     try:
         config = PlatformConfig.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"])
-        raise FactsError(f"{where}: extra.platform.{field}: {err['msg']}") from None
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "missing":
+            message = f"missing: {PLATFORM_FIELDS.get(field, 'required')}"
+        raise FactsError(f"{where}: extra.platform.{field}: {message}") from None
     missing = [label for label in REQUIRED_LABELS if label not in config.labels]
     if missing:
         raise FactsError(f"{where}: extra.platform.labels is missing {', '.join(missing)}")
