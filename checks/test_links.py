@@ -45,7 +45,12 @@ def link_results(request: pytest.FixtureRequest, drift: DriftSession) -> dict[st
     cache_path = config.getoption("link_cache")
     cache = LinkCache(Path(cache_path), config.getoption("link_cache_max_age")) if cache_path else None
     settings = LinkSettings.from_config(config)
-    return check_links(list({t.id: t for t in targets}.values()), drift.remapper, drift.policy, settings, cache)
+    # With a usable session (--storage-state, or the stand-in's own), links behind sign-in are
+    # re-checked in a signed-in browser instead of staying inconclusive.
+    ui_options = request.getfixturevalue("ui_options") if targets else None
+    session = ui_options.storage_state if ui_options and ui_options.session_problem is None else None
+    unique = list({t.id: t for t in targets}.values())
+    return check_links(unique, drift.remapper, drift.policy, settings, cache, session=session)
 
 
 @pytest.mark.links

@@ -609,3 +609,35 @@ def test_a_text_directive_on_a_page_built_by_javascript_is_checked_in_the_browse
     standin.faults.inject(Fault(kind="js_fragment", fact="links.api_reference_auth"))
     missing = check(standin, f"{REFERENCE}:~:text=Nothing%20like%20this")
     assert missing.status is Status.DRIFT, missing.message()
+
+
+# -- links behind sign-in, with a session (issue 10 part 6) ---------------------------------------
+
+
+def check_signed_in(standin: StandIn, url: str, session: Path) -> Result:
+    target = LinkTarget("links.under_test", url)
+    checker = LinkChecker(Remapper.parse(standin.remaps), FAST, SETTINGS, session=session)
+    return run_sync(checker.run([target]))["links.under_test"]
+
+
+@pytest.mark.browser
+def test_a_link_behind_sign_in_is_ok_in_the_signed_in_browser(standin: StandIn, tmp_path: Path) -> None:
+    from checks.standin import standin_storage_state
+
+    session = tmp_path / "state.json"
+    standin_storage_state(session)
+    result = check_signed_in(standin, FACTS.links["api_keys"].url, session)
+    assert result.status is Status.OK, result.message()
+    assert any("verified in a browser signed in" in note for note in result.notes)
+    assert any(line.startswith("signed-in Chromium") for line in result.evidence)
+
+
+@pytest.mark.browser
+def test_a_link_behind_sign_in_with_an_expired_session_stays_inconclusive(standin: StandIn, tmp_path: Path) -> None:
+    from checks.standin import standin_storage_state
+
+    session = tmp_path / "state.json"
+    standin_storage_state(session, expired=True)
+    result = check_signed_in(standin, FACTS.links["api_keys"].url, session)
+    assert result.status is Status.INCONCLUSIVE
+    assert "needs a signed-in session" in result.reason and "even with the session" in result.reason

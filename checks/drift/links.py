@@ -1047,12 +1047,17 @@ class LinkChecker:
         settings: LinkSettings | None = None,
         client: httpx.AsyncClient | None = None,
         browser: BrowserProbe | None = None,
+        session: Path | None = None,
+        signed_in: BrowserProbe | None = None,
     ) -> None:
         self.remapper = remapper
         self.policy = policy or RetryPolicy()
         self.settings = settings or LinkSettings()
         self._client = client
         self._browser = browser
+        # A signed-in storage state (--storage-state): links behind sign-in are re-checked with it.
+        self.session = session
+        self._signed_in = signed_in
         self.fetcher: Fetcher | None = None
         self.wall_time = 0.0
 
@@ -1070,6 +1075,7 @@ class LinkChecker:
             results = await self._pass(targets)
             results = await self._final_pass(targets, results) if self.settings.recheck else results
             results = await self._browser_pass(targets, results, browser)
+            results = await self._session_pass(targets, results)
         finally:
             if self._client is None:
                 await client.aclose()
@@ -1134,8 +1140,80 @@ class LinkChecker:
             results[target.id] = (after_browser(target, probe, result, pending, visit), None, probe)
         return results
 
+    async def _session_pass(
+        self, targets: list[LinkTarget], results: dict[str, tuple[Result, Pending, Probe]]
+    ) -> dict[str, tuple[Result, Pending, Probe]]:
+        """Links an anonymous client only sees behind sign-in, visited in a browser signed in with the
+        session's storage state: served is ok (a link that works for a signed-in reader), still sent
+        to sign in stays inconclusive (the session is expired or lacks access)."""
+        waiting = [
+            t
+            for t in targets
+            if results[t.id][0].status is Status.INCONCLUSIVE and results[t.id][0].reason.startswith(NEEDS_SIGN_IN)
+        ]
+        if not waiting or (self.session is None and self._signed_in is None):
+            return results
+        browser = self._signed_in
+        if browser is None:
+            if not self.settings.browser:
+                return results
+            browser = ChromiumProbe(self.remapper, self.settings, storage_state=self.session)
+        visits: dict[tuple[str, str, bool], asyncio.Future[Visit]] = {}
+        try:
+            for target in waiting:
+                key = (target.page_url, target.fragment, bool(target.text_directives))
+                if key not in visits:
+                    visit = browser.visit(target.page_url, target.fragment, text=bool(target.text_directives))
+                    visits[key] = asyncio.ensure_future(visit)
+            for target in waiting:
+                result, _, probe = results[target.id]
+                visit = await visits[(target.page_url, target.fragment, bool(target.text_directives))]
+                results[target.id] = (after_sign_in(target, probe, result, visit), None, probe)
+        finally:
+            if self._signed_in is None:
+                await browser.aclose()
+        return results
+
     def host_stats(self) -> dict[str, HostStats]:
         return {} if self.fetcher is None else self.fetcher.host_stats()
+
+
+NEEDS_SIGN_IN = "needs a signed-in session"
+
+
+def after_sign_in(target: LinkTarget, probe: Probe, result: Result, visit: Visit) -> Result:
+    """Settle a link behind sign-in with what the signed-in browser saw."""
+    shown = "no answer" if visit.status is None else f"HTTP {visit.status}"
+    result.evidence.append(
+        f"signed-in Chromium {target.page_url} → {visit.error or visit.wall or shown} at {visit.final_url}"
+    )
+    result.notes += visit.notes
+    if visit.error or visit.status is None:
+        result.reason = f"{result.reason}; signed in: {visit.error or 'Chromium got no answer'}"
+        return result
+    if sign_in_reason(visit.final_url):
+        result.reason = f"{result.reason}; even with the session (--storage-state): expired, or no access?"
+        return result
+    if visit.wall:
+        result.reason = f"{result.reason}; signed in: {visit.wall}"
+        return result
+    if visit.status in GONE:
+        result.status, result.reason = Status.DRIFT, ""
+        result.suggestion = (
+            f"signed in, the page answers HTTP {visit.status}: find its new address and update the link "
+            f"{_fix_where(target)}"
+        )
+        return result
+    if not visit.served:
+        result.reason = f"{result.reason}; signed in: Chromium got {shown}"
+        return result
+    result.status, previous = Status.OK, result.reason
+    result.reason = ""
+    result.observed = f"{result.observed} ({previous}); signed in, {shown} at {visit.final_url}"
+    result.notes.append("behind sign-in: verified in a browser signed in with the session (--storage-state)")
+    if target.fragment and visit.fragment_found is False:
+        return missing_fragment(target, result, set())
+    return passages(target, probe, result, visit.text)[0] if visit.text is not None else result
 
 
 def finish(target: LinkTarget, result: Result) -> Result:
@@ -1225,6 +1303,7 @@ def check_links(
     settings: LinkSettings | None = None,
     cache: LinkCache | None = None,
     checker: LinkChecker | None = None,
+    session: Path | None = None,
 ) -> dict[str, Result]:
     """Check a batch (cached results first) and return a Result per target id.
 
@@ -1233,7 +1312,7 @@ def check_links(
     """
     cached = {t.id: finish(t, hit) for t in targets if cache is not None and (hit := cache.get(t)) is not None}
     todo = [t for t in targets if t.id not in cached]
-    checker = checker or LinkChecker(remapper, policy, settings)
+    checker = checker or LinkChecker(remapper, policy, settings, session=session)
     results = run_sync(checker.run(todo)) if todo else {}
     if cache is not None:
         for target in todo:
