@@ -465,7 +465,9 @@ def test_start_and_stop_twice_quickly() -> None:
             _ = standin.base_url
     with StandIn() as other:
         assert other.remap_pairs[0] == ("https://platform.openai.com", f"{other.base_url}/platform.openai.com")
-        assert len(other.remaps) == len(FACTS.origins)
+        # Every origin, plus the hosts only sources cite (raw.githubusercontent.com): checks/standin/sources.py.
+        assert [src for src, _ in other.remap_pairs][: len(FACTS.origins)] == [o.rstrip("/") for o in FACTS.origins]
+        assert all(src.startswith("https://") for src, _ in other.remap_pairs[len(FACTS.origins) :])
     assert time.monotonic() - started < 3
 
 
