@@ -314,7 +314,6 @@ def finish(case: SourceCase, result: Result) -> Result:
 
     result.steps = [Step(use.page, use.line, use.where) for use in fact_usage(case.fact)]
     result.pages = list(dict.fromkeys(step.page for step in result.steps))
-    result.notes.insert(0, f"source of {case.fact}")
     return result
 
 
