@@ -6,8 +6,8 @@ the site config, not in the pages, so another product can reuse the guide by edi
 
 from __future__ import annotations
 
-import os
 import ipaddress
+import os
 from pathlib import Path
 from typing import Any, Literal
 

@@ -125,7 +125,7 @@ def test_the_invalid_key_fix_does_not_assume_a_kept_copy() -> None:
 
 def test_service_accounts_are_not_sent_to_the_default_project() -> None:
     assert 'claim("default_project_no_service_accounts")' in _page("create-key.md")
-    assert "the {{ value(\"default_project\") }} is enough" not in _page("sign-up.md")
+    assert 'the {{ value("default_project") }} is enough' not in _page("sign-up.md")
 
 
 # -- claims carry their source ---------------------------------------------------------------------
@@ -180,7 +180,8 @@ def test_scopes_and_addresses_render_from_site_config(tmp_path: Path) -> None:
     _set_platform(project, "egress_addresses", "[203.0.113.99]")
     _drop_platform(project, "scopes")
     text = (project / "mkdocs.yml").read_text(encoding="utf-8")
-    text = text.replace("    egress_addresses:", "    scopes:\n      - {resource: Files, permission: Read}\n    egress_addresses:")
+    scopes = "    scopes:\n      - {resource: Files, permission: Read}\n"
+    text = text.replace("    egress_addresses:", scopes + "    egress_addresses:")
     (project / "mkdocs.yml").write_text(text, encoding="utf-8")
     result = build_site(project)
     assert result.returncode == 0, result.output[-2000:]
