@@ -1,7 +1,7 @@
 """What readers see of the last drift run: the stamp under each title and the notices on drifted steps.
 
 Built from a copy of the site (keyguide.build) with the recorded fixtures/verification.json: create-key.md
-drifted (step 2 of "Create the key", and the phone note in the same section), sign-up.md verified,
+drifted (step 4 of "Create the key", and the admin-keys link in the "Key types" section), sign-up.md verified,
 spend-limits.md partly verified, test-key.md checked but inconclusive, every other page unchecked.
 """
 
@@ -115,7 +115,7 @@ def test_notice_sits_in_the_drifted_step(stamped: Site) -> None:
     assert len(step_notices) == 1
     item = step_notices[0].find_parent("li")
     steps = _section_list(soup, "create-the-key").find_all("li", recursive=False)
-    assert steps.index(item) == 1, "step 2 of 'Create the key' states the drifted 'Service account' option"
+    assert steps.index(item) == 3, "step 4 of 'Create the key' states the drifted 'Service account' option"
     assert load_facts().ui["owner_service_account"].name in item.get_text()
     title = step_notices[0].select_one(".admonition-title")
     assert title is not None and title.get_text() == STEP_NOTICE
@@ -126,7 +126,7 @@ def test_notice_outside_a_step_opens_its_section(stamped: Site) -> None:
     soup = stamped.page("create-key")
     section_notice = next(n for n in soup.select(".guide-drift-notice") if not n.find_parent("li"))
     heading = section_notice.find_previous_sibling()
-    assert heading is not None and heading.name == "h2" and heading.get("id") == "create-the-key"
+    assert heading is not None and heading.name == "h2" and heading.get("id") == "key-types"
     assert SECTION_NOTICE in section_notice.get_text() and NOTICE_BODY in section_notice.get_text()
 
 
