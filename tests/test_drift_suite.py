@@ -28,6 +28,7 @@ from checks.standin import Fault, StandIn, standin_storage_state
 from keyguide.facts import ROOT, load_facts
 
 FACTS = load_facts()
+SOURCE_FACT = "claims.hard_limit_not_instant"  # a claim on the spend-limits page, quoted from the guide
 
 
 def run_checks(
@@ -89,7 +90,7 @@ def test_clean_standin_run_has_no_drift_and_never_leaks_the_key(
     summary = report["summary"]
     assert summary["drift"] == 0 and summary["ok"] >= 40, summary
     kinds = {r["kind"] for r in report["results"] if r["status"] == "ok"}
-    assert kinds == {"api", "link", "ui"}
+    assert kinds == {"api", "link", "ui", "source"}
     ok_ids = {r["id"] for r in report["results"] if r["status"] == "ok"}
     assert {"api.models", "api.me", "errors.invalid_api_key", "ui.create_key_button", "links.quickstart"} <= ok_ids
     # Only what no unattended run can see stays inconclusive: manual UI facts, pages behind sign-in
@@ -112,9 +113,14 @@ def test_one_injected_drift_per_kind_fails_exactly_those_checks(
     standin.faults.inject(Fault(kind="error_code", fact="errors.invalid_api_key", code="api_key_invalid"))
     standin.faults.inject(Fault(kind="status", fact="links.rate_limits", status=410))
     standin.faults.inject(Fault(kind="rename", fact="ui.create_key_button", name="Create secret key"))
+    standin.faults.inject(Fault(kind="sentence_removed", fact=SOURCE_FACT))
     done, report = run_checks(args, tmp_path)
     assert done.returncode == 1
-    assert failed_ids(report) == {"errors.invalid_api_key", "links.rate_limits", "ui.create_key_button"}
+    # Every fact that cites the removed sentence drifts with it (a quote two facts share is one passage).
+    quote = FACTS.fact(SOURCE_FACT).source  # type: ignore[attr-defined]
+    sharing = {f"sources.{fid}" for fid, src in FACTS.sources() if (src.url, src.quote) == (quote.url, quote.quote)}
+    expected = {"errors.invalid_api_key", "links.rate_limits", "ui.create_key_button", *sharing}
+    assert failed_ids(report) == expected
     by_id = {r["id"]: r for r in report["results"]}
     assert "api_key_invalid" in by_id["errors.invalid_api_key"]["suggestion"]
     assert "410" in by_id["links.rate_limits"]["observed"]
@@ -123,10 +129,12 @@ def test_one_injected_drift_per_kind_fails_exactly_those_checks(
         assert by_id[fact_id]["pages"], f"{fact_id}: a drift must name the pages that state it"
     # pytest's own outputs agree: JUnit counts exactly three failures, the terminal names the step.
     junit = ElementTree.parse(tmp_path / "junit.xml").getroot()
-    assert sum(int(suite.get("failures", 0)) for suite in junit.iter("testsuite")) == 3
-    assert "create-key.md:" in done.stdout and "Create the key › step 1" in done.stdout
+    assert sum(int(suite.get("failures", 0)) for suite in junit.iter("testsuite")) == len(expected)
+    assert "create-key.md:" in done.stdout and "Create the key › step 3" in done.stdout
     markdown = (tmp_path / "drift.md").read_text(encoding="utf-8")
-    assert "create-key.md › Create the key › step 1" in markdown
+    assert "create-key.md › Create the key › step 3" in markdown
+    source_drift = by_id[f"sources.{SOURCE_FACT}"]
+    assert "now says" in source_drift["observed"] + source_drift["suggestion"], source_drift
 
 
 def test_unreachable_openai_is_inconclusive_never_ok_never_drift(tmp_path: Path) -> None:
@@ -140,6 +148,7 @@ def test_unreachable_openai_is_inconclusive_never_ok_never_drift(tmp_path: Path)
     kinds = [r["kind"] for r in report["results"]]
     assert kinds.count("api") == len(api_cases(FACTS)) and kinds.count("ui") == len(FACTS.ui)
     assert kinds.count("link") >= len(FACTS.links)
+    assert kinds.count("source") == sum(1 for _, source in FACTS.sources() if source.quote)
     assert "inconclusive" in done.stdout.splitlines()[-1]
 
 
