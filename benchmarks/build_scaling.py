@@ -196,7 +196,10 @@ def build(project: Path, prefix: Sequence[str] = ()) -> tuple[float, float]:
 
 
 GROUPS: list[tuple[str, Callable[[str], bool]]] = [
-    ("keyguide hooks + pages (our validation)", lambda f: "/keyguide/hooks.py" in f or "/keyguide/pages.py" in f),
+    (
+        "keyguide hooks + pages (our validation)",
+        lambda f: any(f"/keyguide/{name}.py" in f for name in ("hooks", "pages", "usage", "validate")),
+    ),
     ("keyguide macros + facts", lambda f: "/keyguide/" in f),
     ("mkdocs-macros plugin", lambda f: "mkdocs_macros" in f),
     ("pydantic", lambda f: "pydantic" in f),

@@ -3,6 +3,7 @@
     bump PAGE "what changed"   new version dated today, changelog entry first, lock refreshed
     trivial PAGE…              a typo-level fix: the lock takes the new body, the version stays
     lock [PAGE…]               record new pages and versions bumped by hand (--check: only compare)
+    check                      everything a build refuses (facts, coverage, mkdocs.yml, every page), for any builder
     facts                      validate facts.yml: OK and counts, or each error
     fix DRIFT_JSON [--dry-run] apply a drift run's mechanical fixes (renames, moved links), bump, build
     coverage [--json]          what verifies each fact (link, ui, api, source, manual) and the totals
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -41,6 +43,7 @@ from keyguide.metadata_lock import (
 )
 from keyguide.pages import PageError
 from keyguide.platform import platform_config, site_extra
+from keyguide.validate import check_project
 
 PROG = "python -m keyguide"
 
@@ -84,6 +87,12 @@ def _parser() -> argparse.ArgumentParser:
     lock.add_argument("--check", action="store_true", help="only compare the pages with the lock; exit 1 on a problem")
     lock.add_argument(
         "--force", action="store_true", help="record the pages as they are, even bodies changed without a version"
+    )
+
+    commands.add_parser(
+        "check",
+        parents=[common],
+        help="what a build would refuse, one line each: run before any builder (MkDocs or Zensical)",
     )
 
     facts = commands.add_parser("facts", parents=[common], help="validate facts.yml and print its counts")
@@ -192,6 +201,18 @@ def cmd_facts(args: argparse.Namespace, project: Project) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace, project: Project) -> int:
+    if project.root != ROOT:  # a copy of the project builds with its own facts
+        os.environ.setdefault("KEYGUIDE_FACTS", str(project.root / "facts.yml"))
+    problems = check_project(project.root)
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if not problems:
+        pages = len(project.pages())
+        print(f"{project.root.name}: OK, ready for any builder (facts, coverage, mkdocs.yml, {pages} pages)")
+    return 1 if problems else 0
+
+
 def cmd_fix(args: argparse.Namespace, project: Project) -> int:
     outcome = run_fix(args.report, project.root, dry_run=args.dry_run, day=args.date)
     for line in describe(outcome, args.dry_run):
@@ -241,6 +262,7 @@ COMMANDS = {
     "bump": cmd_bump,
     "trivial": cmd_trivial,
     "lock": cmd_lock,
+    "check": cmd_check,
     "facts": cmd_facts,
     "coverage": cmd_coverage,
     "fix": cmd_fix,

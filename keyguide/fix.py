@@ -26,7 +26,8 @@ import yaml
 from keyguide.build import build_site
 from keyguide.facts import Facts, FactsError, LinkFact, UiFact, parse_facts
 from keyguide.metadata_lock import Project, bump_text, record_bumped
-from keyguide.pages import all_pages, fact_uses
+from keyguide.pages import all_pages
+from keyguide.usage import fact_uses
 
 # The fields a fix may change, by section: nothing else is mechanical.
 FIXABLE = {"ui": "name", "links": "url"}

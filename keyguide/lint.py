@@ -31,8 +31,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from keyguide.facts import Facts, FactsError, facts_path_default, load_facts
-from keyguide.pages import DOCS_DIR, FRONT_MATTER, PageError, all_pages, fact_uses
+from keyguide.pages import DOCS_DIR, FRONT_MATTER, PageError, all_pages
 from keyguide.platform import site_extra
+from keyguide.usage import fact_uses
 
 # Sections whose entries are guard rails, not statements a page makes.
 EXEMPT_SECTIONS = ("secret_patterns",)
@@ -296,7 +297,7 @@ def _fact_lines(facts_path: Path) -> dict[str, int]:
 
 
 def _unused_facts(docs_dir: Path, facts: Facts, facts_path: Path) -> Iterator[Problem]:
-    # The same reading of the pages as keyguide.pages._usage_index, but with these facts (the index
+    # The same reading of the pages as keyguide.usage._usage_index, but with these facts (the index
     # caches the default facts file, and a test may lint a copy with its own).
     try:
         used = {use.fact for page in all_pages(docs_dir) for use in fact_uses(page, facts)}

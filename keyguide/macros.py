@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 from keyguide.facts import ApiEndpoint, ClaimFact, ErrorFact, FactsError, LinkFact, UiFact, ValueFact, load_facts
 from keyguide.pages import DOCS_DIR, all_pages
-from keyguide.platform import current, platform_config, set_current
+from keyguide.platform import current
 
 
 def escape(text: str) -> str:
@@ -141,14 +140,3 @@ def whats_new(docs_dir: Path = DOCS_DIR) -> str:
 MACROS: dict[str, Callable[..., str]] = {
     f.__name__: f for f in (ui, link, url, value, claim, api, error, error_table, platform_ui, platform_path, whats_new)
 }
-
-
-def define_env(env: Any) -> None:
-    """mkdocs-macros entry point: register the macros and the `platform` variable."""
-    config = platform_config(env.conf.get("extra", {}), "mkdocs.yml")
-    set_current(config)
-    env.variables["platform"] = escaped(config.model_dump())
-    for name, function in MACROS.items():
-        env.macro(function, name)
-    # The build's own docs_dir, which may be a copy of docs/ (tests build fixture copies).
-    env.macro(partial(whats_new, Path(env.conf["docs_dir"])), "whats_new")

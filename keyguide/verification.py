@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from keyguide.facts import ROOT, FactsError, load_facts
-from keyguide.pages import HEADING, ITEM, Page, fact_uses, fenced_lines
+from keyguide.pages import Page
+from keyguide.usage import HEADING, ITEM, fact_uses, fenced_lines
 
 DEFAULT_PATH = ROOT / "verification.json"
 TRUSTED_TARGET = "live"
@@ -93,7 +94,7 @@ def add_drift_notices(markdown: str, page: Page, src_uri: str, extra: dict[str, 
     """Put a notice on each step (or, outside numbered steps, each section) that states a drifted fact.
 
     Runs in the build hook before mkdocs-macros renders the page, so the fact uses that
-    `keyguide.pages` finds in the source still line up with `markdown`. The drifted facts are found
+    `keyguide.usage` finds in the source still line up with `markdown`. The drifted facts are found
     again in the current page rather than by the run's line numbers, so a notice follows its step
     when the page was edited after the run. A notice goes at the end of the step's list item,
     indented into it: an admonition between two items would restart the list's numbering.

@@ -31,10 +31,10 @@ from bs4 import BeautifulSoup, Tag
 from keyguide.build import BuildResult, build_env, build_site, copy_project
 from keyguide.facts import ROOT
 
-# What must survive the move, and what is only listed.
-REQUIRED = ("title", "meta", "steps", "labels")
-# The verification stamp comes from a build hook (config.extra.verification), which Zensical does not run.
-LISTED = ("stamp", "headings", "links")
+# What must survive the move, and what is only listed. The stamp, the drift notices and the history come
+# from keyguide/site.py and keyguide/render.py, which both builders run; the lists carry What's new.
+REQUIRED = ("title", "meta", "stamp", "notices", "history", "steps", "lists", "labels")
+LISTED = ("headings", "links")
 
 
 def zensical_command() -> list[str] | None:
@@ -49,8 +49,23 @@ def zensical_command() -> list[str] | None:
 
 
 def build_zensical(project: Path, command: list[str], timeout: float = 300) -> BuildResult:
-    """`zensical build --strict` on the copy at `project`; its site goes to the copy's site_dir (site/)."""
+    """`python -m keyguide check`, then `zensical build --strict`, on the copy at `project`.
+
+    Zensical runs no MkDocs hooks, so the check is what refuses a broken facts file or page with the
+    same one-line error MkDocs' build gives (`make build BUILDER=zensical` does the same).
+    """
     env = build_env(project)
+    check = subprocess.run(
+        [sys.executable, "-m", "keyguide", "check", "--root", str(project)],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if check.returncode != 0:
+        return BuildResult(check.returncode, check.stdout + check.stderr, project / "site")
     # The copy links keyguide/ beside mkdocs.yml; Zensical imports the macros module from there.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(project), env.get("PYTHONPATH")]))
     result = subprocess.run(
@@ -88,7 +103,10 @@ class Rendered:
     title: list[str]
     meta: list[str]
     stamp: list[str]
+    notices: list[str]
+    history: list[str]
     steps: list[str]
+    lists: list[str]
     labels: list[str]
     headings: list[str]
     links: list[str]
@@ -97,14 +115,18 @@ class Rendered:
 def extract(html: str) -> Rendered:
     soup = BeautifulSoup(html, "html.parser")
     article = soup.select_one("article.md-content__inner") or soup
-    for history in article.select(".guide-history, [data-guide-history]"):
-        history.decompose()  # the changelog is metadata, not steps
+    history = [_text(li) for block in article.select(".guide-history, [data-guide-history]") for li in block("li")]
+    for block in article.select(".guide-history, [data-guide-history]"):
+        block.decompose()  # the changelog is metadata, not steps
     steps = [_text(li) for ol in article.find_all("ol") for li in ol.find_all("li", recursive=False)]
     return Rendered(
         title=[_text(h) for h in article.select("h1")],
         meta=[_meta_line(m) for m in article.select("[data-guide-meta]")],
         stamp=[f"{s.get('data-guide-verified')}: {_text(s)}" for s in article.select("[data-guide-verified]")],
+        notices=[_text(n) for n in article.select(".guide-drift-notice")],
+        history=history,
         steps=steps,
+        lists=[_text(li) for ul in article.find_all("ul") for li in ul.find_all("li", recursive=False)],
         labels=[_text(b) for b in article.find_all("strong")],
         headings=[_text(h).removesuffix("¶").strip() for h in article.select("h2, h3, h4")],
         links=[str(a.get("href")) for a in article.find_all("a", href=True) if not a.get("class")],

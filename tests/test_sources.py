@@ -37,7 +37,7 @@ from checks.drift.sources import Read, SourceCase, SourceChecker, check_sources,
 from checks.standin import Fault, StandIn
 from checks.standin.sources import changed_number, reworded
 from keyguide.facts import ROOT, load_facts
-from keyguide.pages import fact_usage
+from keyguide.usage import fact_usage
 
 FACTS = load_facts()
 CASES = {case.fact: case for case in source_cases(FACTS)}

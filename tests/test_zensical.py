@@ -6,13 +6,15 @@ with MkDocs and with Zensical; it is skipped, with the reason, where Zensical is
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
+from keyguide.build import copy_project
 from keyguide.pages import DOCS_DIR
-from keyguide.zensical_check import Comparison, compare, compare_sites, extract, zensical_command
+from keyguide.zensical_check import Comparison, build_zensical, compare, compare_sites, extract, zensical_command
+
+VERIFICATION = Path(__file__).parent / "fixtures" / "verification.json"
 
 PAGE = """<html><body><article class="md-content__inner md-typeset">
 <h1 id="page-title">How to create a key</h1>
@@ -41,7 +43,7 @@ def test_comparison_fails_on_lost_steps_labels_or_metadata(tmp_path: Path) -> No
         mkdocs: {"create-key/index.html": PAGE, "index.html": PAGE},
         zensical: {
             "create-key/index.html": PAGE.replace("<strong>Done</strong>", "Done"),
-            "index.html": PAGE.replace("Version 2", "Version 3"),
+            "index.html": PAGE.replace("Version 2</span>", "Version 3</span>"),
         },
     }
     for site, files in built.items():
@@ -61,11 +63,8 @@ def comparison(tmp_path_factory: pytest.TempPathFactory) -> Comparison:
     if command is None:
         pytest.skip("Zensical is not installed: pip install -e '.[zensical]' (or set KEYGUIDE_ZENSICAL)")
     workdir = tmp_path_factory.mktemp("zensical")
-    # Every page verified, so the stamps can be compared too.
-    pages = {p.relative_to(DOCS_DIR).as_posix(): {"ok": True} for p in DOCS_DIR.rglob("*.md")}
-    verification = workdir / "verification.json"
-    verification.write_text(json.dumps({"run_date": "2026-11-20", "pages": pages}), encoding="utf-8")
-    return compare(command, workdir, verification=verification)
+    # A recorded run with drift on create-key.md, so stamps of every kind and the notices are compared.
+    return compare(command, workdir, verification=VERIFICATION)
 
 
 def test_zensical_keeps_steps_labels_and_metadata(comparison: Comparison) -> None:
@@ -75,10 +74,27 @@ def test_zensical_keeps_steps_labels_and_metadata(comparison: Comparison) -> Non
     assert comparison.diffs and not [d.page for d in comparison.diffs if d.failed], report
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Zensical runs no MkDocs hooks, so config.extra.verification (set in keyguide/hooks.py on_config) "
-    "is empty and every page says 'Not yet verified'. Remove this mark once the stamp reaches Zensical.",
-)
-def test_zensical_shows_the_verification_stamp(comparison: Comparison) -> None:
-    assert not [d.page for d in comparison.diffs if "stamp" in d.missing]
+def test_zensical_shows_the_stamp_notices_history_and_whats_new(comparison: Comparison) -> None:
+    """The parts that once came from MkDocs hooks: the stamp under every title, the drift notices on
+    drifted steps, each page's history and the What's new list."""
+    assert not [d.page for d in comparison.diffs if {"stamp", "notices", "history", "lists"} & set(d.missing)]
+    mkdocs_site = comparison.mkdocs.site_dir
+    create_key = extract((mkdocs_site / "create-key" / "index.html").read_text(encoding="utf-8"))
+    assert create_key.stamp and create_key.stamp[0].startswith("drift:")
+    assert create_key.notices and create_key.history
+    whats_new = extract((mkdocs_site / "whats-new" / "index.html").read_text(encoding="utf-8"))
+    assert len(whats_new.lists) >= len(list(DOCS_DIR.rglob("*.md")))
+
+
+def test_zensical_path_refuses_a_broken_facts_file_with_one_line(tmp_path: Path) -> None:
+    command = zensical_command()
+    if command is None:
+        pytest.skip("Zensical is not installed: pip install -e '.[zensical]' (or set KEYGUIDE_ZENSICAL)")
+    project = copy_project(tmp_path / "project")
+    facts = project / "facts.yml"
+    facts.write_text(facts.read_text(encoding="utf-8").replace("    role: button\n", "    role: buton\n", 1))
+    result = build_zensical(project, command)
+    assert not result.ok
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith("error: facts.yml: ui.") and ".role: Input should be" in errors[0]
+    assert "Traceback" not in result.output

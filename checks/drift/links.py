@@ -1220,7 +1220,7 @@ def finish(target: LinkTarget, result: Result) -> Result:
     """Name the guide pages: fact usage for facts, the pages where readers click it otherwise."""
     steps = []
     if target.id.startswith("links."):
-        from keyguide.pages import fact_usage
+        from keyguide.usage import fact_usage
 
         steps = [Step(u.page, u.line, u.where) for u in fact_usage(target.id)]
     covered = {step.page for step in steps}

@@ -31,7 +31,7 @@ from checks.drift.report import (
 )
 from keyguide.coverage import run_coverage
 from keyguide.facts import Facts, load_facts
-from keyguide.pages import fact_usage
+from keyguide.usage import fact_usage
 
 PLUGIN_NAME = "keyguide-drift"
 INCONCLUSIVE_PREFIX = "inconclusive:"

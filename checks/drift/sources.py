@@ -310,7 +310,7 @@ def drifted(case: SourceCase, served: list[Read]) -> Result:
 
 def finish(case: SourceCase, result: Result) -> Result:
     """Name every page and step that states the fact (the result's id is not the fact's own id)."""
-    from keyguide.pages import fact_usage
+    from keyguide.usage import fact_usage
 
     result.steps = [Step(use.page, use.line, use.where) for use in fact_usage(case.fact)]
     result.pages = list(dict.fromkeys(step.page for step in result.steps))
