@@ -3,18 +3,29 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 export NO_MKDOCS_2_WARNING := 1
+# The site builder: mkdocs (Material) today; `make build BUILDER=zensical` builds with its successor.
+# Either way `python -m keyguide check` runs first, so both refuse the same mistakes with the same line.
+BUILDER ?= mkdocs
+BUILD_mkdocs   := $(BIN)/mkdocs build --strict
+BUILD_zensical := $(BIN)/python -m zensical build --strict --clean
+SERVE_mkdocs   := $(BIN)/mkdocs serve --livereload
+SERVE_zensical := $(BIN)/python -m zensical serve
 
-.PHONY: preview test build drift lint freshness bench install-site install-test
+.PHONY: preview test build check drift lint freshness bench install-site install-test
 
 preview: install-site  ## Writers: preview the guide with live reload at http://127.0.0.1:8000
-	$(BIN)/mkdocs serve --livereload
+	$(BIN)/python -m keyguide check
+	$(SERVE_$(BUILDER))
 
 test: install-test  ## Install what the tests need (Python deps, Chromium), lint, then run the tests
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-build: install-site  ## The strict site build, into site/
-	$(BIN)/mkdocs build --strict
+check: install-site  ## What any build refuses (facts, coverage, mkdocs.yml, pages): one line per problem
+	$(BIN)/python -m keyguide check
+
+build: check  ## The strict site build, into site/ (BUILDER=zensical to build with Zensical)
+	$(BUILD_$(BUILDER))
 
 drift: install-test  ## The drift suite against live OpenAI (add ARGS="--target standin" to use the stand-in)
 	$(BIN)/python -m pytest checks --drift-report artifacts/drift.json --markdown-report artifacts/drift.md \
@@ -38,7 +49,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.site: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e .
+	$(BIN)/python -m pip install -q -e '.$(if $(filter zensical,$(BUILDER)),[zensical])' 
 	@touch $@
 
 $(VENV)/.test: pyproject.toml | $(BIN)/python
