@@ -152,7 +152,7 @@ def test_consent_modal_and_a_crashing_ui_check_never_error_and_every_ui_item_is_
 ) -> None:
     """As the issue tried it: a consent modal with no reject button over the API keys page, plus a
     check that raises on one heading. No item errors; the report lists every ui item."""
-    env = crash_plugin(tmp_path, "ui", "find", "len(args) > 2 and args[2] == 'Spend'")
+    env = crash_plugin(tmp_path, "ui.check", "find", "len(args) > 2 and args[2] == 'Spend'")
     with StandIn() as standin:
         standin.faults.inject(Fault(kind="consent", fact=f"ui.{OPENER}", reject=False))
         state = tmp_path / "state.json"

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urljoin
 
 from checks.drift.remap import Remapper
@@ -220,3 +220,116 @@ class Router:
         return [f"aborted outside OpenAI (offline run): {request}" for request in self.quiet[:limit]] + [
             f"blocked a bot-challenge post: {request}" for request in self.challenge[:limit]
         ]
+
+    def handling(self, method: str, url: str, navigation: bool) -> Generator[Op, Any, None]:
+        """How one request is handled, as the I/O steps it needs: the one route handler shape.
+
+        Both Playwright APIs run the same steps: `drive_sync` (the UI checks) and `drive_async` (the
+        link checker's browser) perform each `Op` on their route and send back its result; a failed
+        fetch comes back as the exception, thrown in here.
+        """
+        from playwright.sync_api import Error as PlaywrightError  # one class for both APIs
+
+        decision = self.decide(method, url)
+        if decision.aborts:
+            yield Op("abort", ABORT_BLOCKED)
+            return
+        if decision.kind == "continue":
+            yield Op("continue")
+            return
+        headers = forwarded_headers((yield Op("headers")))
+        answer: Any
+        try:
+            answer = yield Op("fetch", decision.target, headers)
+            location = redirect_location(answer.status, answer.headers, url, self.remapper)
+            if location is not None and not navigation:
+                # A subresource's redirects are followed here: a script's fetch has no page to move on.
+                hop_url = url
+                for _ in range(MAX_REDIRECTS):
+                    decision, headers = self.hop(method, answer.status, hop_url, location, headers)
+                    if decision.aborts:
+                        yield Op("abort", ABORT_BLOCKED)
+                        return
+                    hop_url, answer = location, (yield Op("fetch", decision.target, headers))
+                    location = redirect_location(answer.status, answer.headers, hop_url, self.remapper)
+                    if location is None:
+                        break
+                else:
+                    self.failure(method, hop_url, f"more than {MAX_REDIRECTS} redirects")
+                    yield Op("abort", ABORT_FAILED)
+                    return
+        except PlaywrightError as exc:
+            self.failure(method, url, exc.message)
+            yield Op("abort", ABORT_FAILED)
+            return
+        if location is None:
+            yield Op("fulfill", answer)
+            return
+        self.redirected(answer.status, url, location)
+        yield Op("stub", redirect_stub(location, answer.headers_array))
+
+
+@dataclass(frozen=True)
+class Op:
+    """One I/O step of handling a request: abort(code), continue, headers, fetch(target, headers),
+    fulfill(answer) or stub(Stub)."""
+
+    kind: Literal["abort", "continue", "headers", "fetch", "fulfill", "stub"]
+    arg: Any = None
+    headers: Mapping[str, str] | None = None
+
+
+def _perform(op: Op, route: Any, timeout_ms: float) -> Any:
+    """Start `op` on `route`: the call's result (a coroutine on the async API)."""
+    if op.kind == "abort":
+        return route.abort(op.arg)
+    if op.kind == "continue":
+        return route.continue_()
+    if op.kind == "headers":
+        return route.request.all_headers()
+    if op.kind == "fetch":
+        return route.fetch(url=op.arg, headers=dict(op.headers or {}), max_redirects=0, timeout=timeout_ms)
+    if op.kind == "fulfill":
+        return route.fulfill(response=op.arg)
+    stub: Stub = op.arg
+    return route.fulfill(status=stub.status, headers=stub.headers, content_type=stub.content_type, body=stub.body)
+
+
+def drive_sync(steps: Generator[Op, Any, None], route: Any, timeout_ms: float) -> None:
+    """Run a handling on Playwright's sync API."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    reply: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            op = steps.throw(error) if error is not None else steps.send(reply)
+        except StopIteration:
+            return
+        reply, error = None, None
+        try:
+            reply = _perform(op, route, timeout_ms)
+        except PlaywrightError as exc:
+            if op.kind != "fetch":
+                raise
+            error = exc
+
+
+async def drive_async(steps: Generator[Op, Any, None], route: Any, timeout_ms: float) -> None:
+    """Run a handling on Playwright's async API: the same steps, each awaited."""
+    from playwright.async_api import Error as PlaywrightError
+
+    reply: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            op = steps.throw(error) if error is not None else steps.send(reply)
+        except StopIteration:
+            return
+        reply, error = None, None
+        try:
+            reply = await _perform(op, route, timeout_ms)
+        except PlaywrightError as exc:
+            if op.kind != "fetch":
+                raise
+            error = exc
