@@ -7,12 +7,13 @@ sign-in wall). Unreachable is never ok, and never drift: a scheduled run must no
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
 import httpx
+
+from checks.drift.quirks import BOT_WALL_MARKERS, BOT_WALL_TITLES, SIGN_IN_HOSTS, SIGN_IN_PATHS
 
 Kind = Literal["api", "link", "ui", "source"]
 
@@ -78,13 +79,7 @@ class Result:
 
 # -- signals that a response cannot be judged --------------------------------------------------
 
-BOT_WALL_TITLES = re.compile(
-    r"<title>\s*(Just a moment\.\.\.|Attention Required! \| Cloudflare|Access denied|Verifying you are human)",
-    re.IGNORECASE,
-)
-BOT_WALL_MARKERS = ("challenge-platform", "cf-chl-", "_cf_chl_opt", "captcha-delivery", "px-captcha")
-SIGN_IN_HOSTS = ("auth.openai.com", "auth0.openai.com")
-SIGN_IN_PATHS = re.compile(r"^/(log-?in|sign-?in|auth)(/|$|\?)", re.IGNORECASE)
+# What bot walls and sign-in pages look like is site knowledge: checks/drift/quirks.py.
 
 
 def bot_wall_reason(status: int, headers: httpx.Headers | dict[str, str], body: str) -> str | None:

@@ -10,6 +10,9 @@ here, so the checker stays generic and a new quirk is one function:
   at raw.githubusercontent.com/<owner>/<repo>/<ref>/<path>, which no bot wall guards.
 - help.openai.com/en/articles/<number> (how the guide cites an article) redirects to the article's
   slug URL; that redirect is how the help center works, not drift, so it is followed and noted.
+- Bot walls (Cloudflare's challenge pages, other captcha vendors) and OpenAI's sign-in hosts and
+  paths: what the shared outcomes (checks/drift/outcomes.py) treat as "cannot judge", never drift.
+- Cookie-consent banners: the labels of their reject and accept buttons (the UI checks reject).
 """
 
 from __future__ import annotations
@@ -20,6 +23,18 @@ from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
 Format = Literal["html", "markdown", "text", "auto"]
+
+# -- bot walls and sign-in walls ---------------------------------------------------------------
+
+BOT_WALL_TITLES = re.compile(
+    r"<title>\s*(Just a moment\.\.\.|Attention Required! \| Cloudflare|Access denied|Verifying you are human)",
+    re.IGNORECASE,
+)
+BOT_WALL_MARKERS = ("challenge-platform", "cf-chl-", "_cf_chl_opt", "captcha-delivery", "px-captcha")
+SIGN_IN_HOSTS = ("auth.openai.com", "auth0.openai.com")
+SIGN_IN_PATHS = re.compile(r"^/(log-?in|sign-?in|auth)(/|$|\?)", re.IGNORECASE)
+
+# -- reading source pages --------------------------------------------------------------------
 
 DOCS_HOST = "developers.openai.com"
 HELP_ARTICLE = re.compile(r"^/(?P<lang>[a-z]{2}(?:-[a-z]{2})?)/articles/(?P<number>\d+)/?$", re.IGNORECASE)
