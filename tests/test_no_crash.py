@@ -41,8 +41,11 @@ def state(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def run_ui(browser: Browser, standin: StandIn, state: Path, fact_id: str, tmp_path: Path) -> tuple[Result, str]:
-    """One check_ui in a fresh routed context; the result and the consent choice left on the page."""
+def run_ui(
+    browser: Browser, standin: StandIn, state: Path, fact_id: str, tmp_path: Path
+) -> tuple[Result, str, list[str]]:
+    """One check_ui in a fresh routed context; the result, the consent choice left on the page, and
+    the writes the guard blocked as not the check's doing (the banner saving its choice)."""
     context = browser.new_context(storage_state=str(state), service_workers="block")
     guard = Guard(Remapper.parse(standin.remaps), FACTS)
     guard.install(context)
@@ -54,7 +57,7 @@ def run_ui(browser: Browser, standin: StandIn, state: Path, fact_id: str, tmp_pa
     finally:
         context.close()
     assert guard.blocked == [], guard.blocked
-    return result, choice
+    return result, choice, list(guard.excused)
 
 
 @pytest.mark.browser
@@ -64,9 +67,11 @@ def test_consent_modal_with_a_reject_button_is_rejected_and_the_dialog_fields_ar
     assert FIELDS, "the API keys dialog has fields to check"
     standin.faults.inject(Fault(kind="consent", fact=f"ui.{OPENER}"))
     for fact_id in (OPENER, FIELDS[0]):
-        result, choice = run_ui(browser, standin, state, fact_id, tmp_path)
+        result, choice, excused = run_ui(browser, standin, state, fact_id, tmp_path)
         assert result.status is Status.OK, result.message()
         assert choice == "rejected", "the banner is dismissed with its reject button, never accepted"
+        # The banner saved the choice with a POST to OpenAI: blocked, and not held against the check.
+        assert any(w.startswith("POST https://platform.openai.com/api/consent") for w in excused), excused
         assert any("dismissed a consent banner with 'Reject non-essential'" in n for n in result.notes)
 
 
@@ -75,11 +80,11 @@ def test_consent_modal_without_a_reject_button_is_inconclusive_never_accepted(
     browser: Browser, standin: StandIn, state: Path, tmp_path: Path
 ) -> None:
     standin.faults.inject(Fault(kind="consent", fact=f"ui.{OPENER}", reject=False))
-    result, choice = run_ui(browser, standin, state, FIELDS[0], tmp_path)
+    result, choice, _ = run_ui(browser, standin, state, FIELDS[0], tmp_path)
     assert result.status is Status.INCONCLUSIVE and result.reason == CONSENT_NO_REJECT, result.message()
     assert choice == "", "nothing was accepted"
     # The opener itself is visible under the banner: that is still a verdict.
-    result, _ = run_ui(browser, standin, state, OPENER, tmp_path)
+    result, _, _ = run_ui(browser, standin, state, OPENER, tmp_path)
     assert result.status is Status.OK, result.message()
 
 

@@ -22,9 +22,10 @@ API asked, so both give the same guarantees; the adapters only do the I/O with t
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
-from collections.abc import Generator, Iterable, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urljoin
@@ -192,12 +193,27 @@ class Router:
     quiet: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     redirects: list[str] = field(default_factory=list)
+    # Writes blocked while the suite did something a person would do that is no check of the
+    # guide (rejecting a cookie banner): still blocked, but not the check's doing.
+    excused: list[str] = field(default_factory=list)
+    _excuse: str | None = field(default=None, repr=False)
+
+    @contextlib.contextmanager
+    def excusing(self, why: str) -> Iterator[None]:
+        """Within this block, a blocked write is noted as `excused` (with `why`), not as `blocked`."""
+        self._excuse = why
+        try:
+            yield
+        finally:
+            self._excuse = None
 
     def decide(self, method: str, url: str) -> Decision:
         """`decide` for this context, recording the requests it aborts."""
         decision = decide(method, url, self.remapper, self.facts, self.block_writes)
         record = {"block_write": self.blocked, "block_challenge": self.challenge, "abort_quiet": self.quiet}
-        if decision.kind in record:
+        if decision.kind == "block_write" and self._excuse:
+            self.excused.append(f"{method} {url} ({self._excuse})")
+        elif decision.kind in record:
             record[decision.kind].append(f"{method} {url}")
         return decision
 
@@ -217,9 +233,11 @@ class Router:
 
     def notes(self, limit: int = 5) -> list[str]:
         """What the routing did that a reader of a result may want to know, but that is no failure."""
-        return [f"aborted outside OpenAI (offline run): {request}" for request in self.quiet[:limit]] + [
-            f"blocked a bot-challenge post: {request}" for request in self.challenge[:limit]
-        ]
+        return (
+            [f"aborted outside OpenAI (offline run): {request}" for request in self.quiet[:limit]]
+            + [f"blocked a bot-challenge post: {request}" for request in self.challenge[:limit]]
+            + [f"blocked a write, not the check's doing: {request}" for request in self.excused[:limit]]
+        )
 
     def handling(self, method: str, url: str, navigation: bool) -> Generator[Op, Any, None]:
         """How one request is handled, as the I/O steps it needs: the one route handler shape.

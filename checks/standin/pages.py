@@ -307,9 +307,12 @@ class _PageWriter:
 def consent_modal(*, reject: bool) -> str:
     """A cookie-consent modal as consent platforms draw one: a fixed overlay over the whole page that
     takes every click until a choice is made. The choice is kept in `document.body.dataset.consent`
-    (and a cookie), so a test can tell a rejection from an acceptance."""
+    (and a cookie), so a test can tell a rejection from an acceptance. Like real consent platforms it
+    also saves the choice with a POST to the site, which the suite's write guard must block without
+    failing the check (the check did not ask for it)."""
     choose = (
         "function standinConsent(c){document.cookie='standin_consent='+c+'; path=/';"
+        "fetch('/api/consent',{method:'POST',body:c}).catch(function(){});"
         "document.body.dataset.consent=c;document.getElementById('standin-consent').remove();}"
     )
     reject_button = (

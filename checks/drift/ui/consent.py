@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -15,6 +17,7 @@ from checks.drift.quirks import (
     CONSENT_WORDS,
     button_name_pattern,
 )
+from checks.drift.ui.guard import guard_of
 from checks.drift.ui.options import UiOptions
 
 CONSENT_NO_REJECT = "a consent banner covers the page and has no reject button"
@@ -52,8 +55,11 @@ def dismiss_consent(page: Page, options: UiOptions, result: Result) -> str | Non
             return CONSENT_NO_REJECT
         button = reject.first
         label = " ".join((button.inner_text(timeout=options.timeout_ms) or "").split()) or "reject"
-        button.click(timeout=options.timeout_ms)
-        banner.wait_for(state="hidden", timeout=options.timeout_ms)
+        # Saving the choice may POST to OpenAI: still blocked, but the check did not ask for it.
+        guard = guard_of(page.context)
+        with guard.excusing("rejecting a cookie banner") if guard else contextlib.nullcontext():
+            button.click(timeout=options.timeout_ms)
+            banner.wait_for(state="hidden", timeout=options.timeout_ms)
     except PlaywrightTimeout:
         return "a consent banner covers the page and did not close when rejected"
     except PlaywrightError as exc:

@@ -3,6 +3,7 @@ redirect stubs) on Playwright's sync API, with key masking installed before any 
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 from playwright.sync_api import BrowserContext, Request, Route
@@ -29,7 +30,16 @@ class Guard(Router):
         if mask_keys:
             context.add_init_script(script=mask_script())
         context.route("**/*", self._handle)
+        _GUARDS[context] = self
 
     def _handle(self, route: Route, request: Request) -> None:
         steps = self.handling(request.method, request.url, request.is_navigation_request())
         drive_sync(steps, route, self.fetch_timeout_ms)
+
+
+_GUARDS: weakref.WeakKeyDictionary[BrowserContext, Guard] = weakref.WeakKeyDictionary()
+
+
+def guard_of(context: BrowserContext) -> Guard | None:
+    """The Guard routing `context`, if one was installed (code that only has the page asks here)."""
+    return _GUARDS.get(context)
