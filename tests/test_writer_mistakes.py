@@ -17,7 +17,7 @@ from bs4 import BeautifulSoup
 
 from keyguide.build import BuildResult, build_site, copy_project
 from keyguide.facts import ROOT
-from keyguide.hooks import DEPLOY_ENV, PLACEHOLDER_SITE_URL, SITE_URL_ENV, check_site_url
+from keyguide.validate import DEPLOY_ENV, PLACEHOLDER_SITE_URL, SITE_URL_ENV, check_site_url
 from keyguide.platform import read_site_config
 
 PAGE = "docs/create-key.md"
