@@ -119,3 +119,20 @@ def test_a_host_that_429s_above_four_in_flight_ends_with_nothing_inconclusive() 
     assert [r.id for r in results.values() if r.status is not Status.OK] == []
     stats = link_checker.host_stats()["strict.example"]
     assert stats.narrowed >= 1  # it did push back once the window grew past 4, and we narrowed
+
+
+def test_against_a_stand_in_that_429s_a_crowd_nothing_is_inconclusive() -> None:
+    """The benchmark's strict scene, small: the stand-in's crowd_limit fault, our checker's defaults."""
+    from checks.standin import Fault, StandIn
+
+    with StandIn(generic_pages=True) as standin:
+        standin.faults.inject(Fault(kind="crowd_limit", route="https://crowd.example", limit=4, seconds=0.2))
+        standin.faults.inject(Fault(kind="latency", route="https://crowd.example", seconds=0.05))
+        remapper = Remapper((("https://crowd.example", f"{standin.base_url}/crowd.example"),))
+        targets = [LinkTarget(f"u{i}", f"https://crowd.example/p{i}") for i in range(40)]
+        link_checker = LinkChecker(remapper, FAST, LinkSettings(browser=False))
+        results = run_sync(link_checker.run(targets))
+        refused = [r for r in standin.requests if r.status == 429]
+    assert [r.id for r in results.values() if r.status is not Status.OK] == []
+    stats = link_checker.host_stats()["crowd.example"]
+    assert stats.widest > 4 and stats.narrowed >= 1 and refused, "the window grew, met the limit, and narrowed"

@@ -57,6 +57,7 @@ class StandInState:
     generic_pages: bool = False
     canary: str | None = None
     requests: RequestLog = field(default_factory=RequestLog)
+    in_flight: dict[str, int] = field(default_factory=dict)  # requests being answered, per host
     closing: threading.Event = field(default_factory=threading.Event)
     faults: FaultBook = field(init=False)
     _site: SiteMap | None = field(default=None, init=False)
@@ -172,6 +173,11 @@ def _error_answer(request: Request, site: SiteMap, host: str, url: str, status: 
 async def _route_faults(request: Request, state: StandInState, site: SiteMap, host: str, url: str) -> Response | None:
     """The first route fault that answers this request, or None (latency only delays)."""
     faults = state.faults
+    for fault in faults.take_url("crowd_limit", url, every=True):
+        if state.in_flight.get(host, 0) > (fault.limit or 4):
+            answer = _error_answer(request, site, host, url, 429)
+            answer.headers["retry-after"] = f"{fault.seconds or 0:g}"
+            return answer
     delay = sum(f.seconds or 0 for f in faults.take_url("latency", url, every=True))
     if delay:
         await state.sleep(delay)
@@ -224,6 +230,8 @@ def _plan(site: SiteMap, page: Page, faults: FaultBook) -> RenderPlan:
             state.role = fault.role or state.role
         for fault in faults.take("slow_render", on):
             state.delay = fault.seconds
+        for fault in faults.take("plant", on):
+            state.planted += fault.texts or []
         plan.states[fid] = state
     plan.js_fragment = bool(faults.take_url("js_fragment", page.url))
     for fault in faults.take_url("consent", page.url):
@@ -246,9 +254,13 @@ async def serve(request: Request) -> Response:
     state: StandInState = request.app.state.standin
     site = state.site()
     host, url = split_original(request.scope)
-    answer = await _route_faults(request, state, site, host, url)
-    if answer is None:
-        answer = _serve_normally(request, state, site, host, url)
+    state.in_flight[host] = state.in_flight.get(host, 0) + 1  # this request included (crowd_limit)
+    try:
+        answer = await _route_faults(request, state, site, host, url)
+        if answer is None:
+            answer = _serve_normally(request, state, site, host, url)
+    finally:
+        state.in_flight[host] -= 1
     override = getattr(request.state, "status_override", None)
     if override is not None:
         answer.status_code = override

@@ -11,6 +11,8 @@ Element faults (fact: a ui fact; `times` counts renders of its page):
   move(to_url)              gone from its page, shown on `to_url` (another page the facts name)
   role(role)                rendered with another ARIA role (link → button, …), same name
   slow_render(seconds=3)    absent from the HTML; JavaScript adds it after `seconds`
+  plant(texts)              `texts` (an email, a name, a key…) shown right after the element, each
+                            in a fixed-size box (screenshot masking tests)
 
 Route faults (route, or fact: a links/ui/api fact's URL; checked in this order):
   latency(seconds)          wait before answering (all matching latency faults add up)
@@ -19,6 +21,8 @@ Route faults (route, or fact: a links/ui/api fact's URL; checked in this order):
                             Cloudflare-like challenge page (`cf-mitigated: challenge`); with
                             passes_browser its JavaScript sets `cf_clearance` and reloads
   retry_after(seconds=1, status=429|503)   answer with Retry-After
+  crowd_limit(limit=4, seconds=1)          what Cloudflare does to a burst: while more than `limit`
+                            requests to the route are in flight, answer 429 with Retry-After
   server_error(status=500)  a 5xx
   status(status)            4xx/5xx error page; 1xx-3xx only replaces the normal status code
   redirect(location, status=301)           Location in original space
@@ -55,11 +59,13 @@ from checks.standin.sitemap import SiteMap, page_key
 from keyguide.facts import FactsError, Role
 
 FaultKind = Literal[
+    "crowd_limit",
     "rename",
     "remove",
     "move",
     "role",
     "slow_render",
+    "plant",
     "signin_wall",
     "status",
     "redirect",
@@ -77,7 +83,7 @@ FaultKind = Literal[
     "number_changed",
     "sentence_removed",
 ]
-ELEMENT_KINDS = frozenset({"rename", "remove", "move", "role", "slow_render"})
+ELEMENT_KINDS = frozenset({"rename", "remove", "move", "role", "slow_render", "plant"})
 ERROR_KINDS = frozenset({"error_code"})
 SOURCE_KINDS = frozenset({"quote_reworded", "number_changed", "sentence_removed"})
 _REQUIRED: dict[str, tuple[str, ...]] = {
@@ -87,8 +93,10 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "status": ("status",),
     "redirect": ("location",),
     "latency": ("seconds",),
+    "plant": ("texts",),
 }
 _DEFAULTS: dict[str, dict[str, Any]] = {
+    "crowd_limit": {"limit": 4, "seconds": 1.0},
     "slow_render": {"seconds": 3.0},
     "redirect": {"status": 301},
     "retry_after": {"seconds": 1.0, "status": 429},
@@ -119,6 +127,8 @@ class Fault(BaseModel):
     type: str | None = None
     code: str | None = None
     message: str | None = None
+    texts: list[str] | None = None  # plant: the strings shown next to the element
+    limit: int | None = Field(default=None, ge=1)  # crowd_limit: requests in flight before 429s
 
     @model_validator(mode="after")
     def _fields_for_kind(self) -> Fault:
