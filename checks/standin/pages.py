@@ -49,6 +49,7 @@ class ElementState:
     name: str
     role: str
     delay: float | None = None
+    planted: list[str] = field(default_factory=list)  # a plant fault's strings, shown after it
 
 
 @dataclass
@@ -113,7 +114,7 @@ class _PageWriter:
     def element(self, fid: str, inner: str = "") -> str:
         """One ui fact as HTML, delayed by JavaScript when a slow_render fault says so."""
         state = self.plan.states[fid]
-        markup = self._markup(fid, state, inner)
+        markup = self._markup(fid, state, inner) + _planted(state.planted)
         if state.delay is None:
             return markup
         slot = f"slot-{fid}"
@@ -329,6 +330,12 @@ def consent_modal(*, reject: bool) -> str:
         '<button type="button">Manage cookies</button>'
         f"</div></div><script>{choose}</script>"
     )
+
+
+def _planted(texts: list[str]) -> str:
+    """Planted personal data, each string in a fixed-size box, as account menus and key rows are."""
+    style = "width:18rem;height:1.4rem;overflow:hidden;white-space:nowrap"
+    return "".join(f'<div class="standin-planted" style="{style}">{escape(t)}</div>' for t in texts)
 
 
 def _nav_label(title: str) -> str:

@@ -15,6 +15,7 @@ from checks.drift.ui.cases import UiCase, describe
 from checks.drift.ui.consent import dismiss_consent
 from checks.drift.ui.locate import find, load, wall_reason
 from checks.drift.ui.options import UiOptions
+from checks.drift.ui.screens import take_shot
 from checks.drift.ui.verdict import attach_screenshot, diagnose, inconclusive, precheck
 from keyguide.facts import Facts, UiFact
 
@@ -59,6 +60,8 @@ def check_ui(
     if find(page, fact.role, fact.name, options.timeout_ms):
         count = page.get_by_role(fact.role, name=fact.name, exact=True).count()  # type: ignore[arg-type]
         result.observed = f"{case.described} visible" + (f" ({count} on the page)" if count > 1 else "")
+        if options.screens is not None:  # --screenshots: after the verdict, never changing it
+            take_shot(page, case, facts, options.screens, result)
         return result
     wall = wall_reason(page, None) or consent or dismiss_consent(page, options, result)
     if wall:

@@ -7,6 +7,7 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,22 @@ def add_options(group: pytest.OptionGroup) -> None:
         default="on",
         help="on drift, look for a missing element on the other pages the facts name (default on)",
     )
+    group.addoption(
+        "--screenshots",
+        metavar="DIR",
+        default=None,
+        help="for each ui fact a step names, write a masked screenshot of the element in its context to "
+        "DIR/<fact id>.png and DIR/screens.json (fact, url, taken_at, run id, live); `keyguide screens update`",
+    )
+
+
+@dataclass(frozen=True)
+class ScreenOptions:
+    """Where shots go and their provenance: only a run against OpenAI itself is `live`."""
+
+    directory: Path
+    live: bool
+    run_id: str
 
 
 @dataclass(frozen=True)
@@ -59,6 +76,7 @@ class UiOptions:
     # Why signed-in pages cannot be checked (no state, unreadable, expired); None when they can.
     session_problem: str | None = f"{NEEDS_SESSION}: no storage state (run `python -m checks.login`)"
     look_elsewhere: bool = True
+    screens: ScreenOptions | None = None  # --screenshots: None takes none
 
     @property
     def timeout_ms(self) -> float:
@@ -107,4 +125,15 @@ def options_from_config(config: pytest.Config, standin: Any = None) -> UiOptions
         storage_state=state,
         session_problem=session_problem(state),
         look_elsewhere=config.getoption("ui_look_elsewhere") == "on",
+        screens=screen_options(config),
     )
+
+
+def screen_options(config: pytest.Config) -> ScreenOptions | None:
+    """--screenshots DIR with the run's provenance: live means OpenAI itself, not the stand-in nor a remap."""
+    directory = config.getoption("screenshots")
+    if not directory:
+        return None
+    live = config.getoption("target") == "live" and not config.getoption("remap")
+    run_id = os.environ.get("GITHUB_RUN_ID") or datetime.now(UTC).strftime("local-%Y%m%dT%H%M%SZ")
+    return ScreenOptions(Path(directory), live, run_id)
