@@ -6,7 +6,8 @@
     check                      everything a build refuses (facts, coverage, mkdocs.yml, every page), for any builder
     facts                      validate facts.yml: OK and counts, or each error
     fix DRIFT_JSON [--dry-run] apply a drift run's mechanical fixes (renames, moved links), bump, build
-    coverage [--json]          what verifies each fact (link, ui, api, source, manual) and the totals
+    coverage [--json|--screens] what verifies each fact (link, ui, api, source, manual) and the totals
+    screens update DIR         copy a live run's changed screenshots into docs/assets/screens/
     freshness [--days N]       pages not updated or verified within the review interval
     lint                       the style lint (keyguide/lint.py)
 
@@ -43,6 +44,7 @@ from keyguide.metadata_lock import (
 )
 from keyguide.pages import PageError
 from keyguide.platform import platform_config, site_extra
+from keyguide.screens import ScreensError, update_screens
 from keyguide.validate import check_project
 
 PROG = "python -m keyguide"
@@ -112,6 +114,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     cover.add_argument("--file", type=Path, help="the facts file (default: facts.yml, or $KEYGUIDE_FACTS)")
     cover.add_argument("--json", action="store_true", help="print the totals and the per-fact checks as JSON")
+    cover.add_argument(
+        "--screens", action="store_true", help="list the steps that name a ui fact but have no screenshot on file"
+    )
 
     fresh = commands.add_parser(
         "freshness", parents=[common], help="list the pages not updated or verified within the review interval"
@@ -120,6 +125,15 @@ def _parser() -> argparse.ArgumentParser:
     fresh.add_argument("--strict", action="store_true", help="exit 1 when a page is due (default: warn, exit 0)")
     fresh.add_argument("--today", type=_iso_date, help=argparse.SUPPRESS)
     fresh.add_argument("--verification", type=Path, help="the drift run's file (default: extra.verification_file)")
+
+    shots = commands.add_parser("screens", parents=[common], help="the guide's screenshots (docs/assets/screens/)")
+    shot_commands = shots.add_subparsers(dest="screens_command", required=True, metavar="ACTION")
+    update = shot_commands.add_parser(
+        "update",
+        parents=[common],
+        help="copy a live run's shots whose pixels changed into docs/assets/screens/; refuse non-live ones",
+    )
+    update.add_argument("source", type=Path, help="the folder `pytest checks -m ui --screenshots DIR` wrote")
 
     lint = commands.add_parser("lint", parents=[common], help="the style lint, with file:line messages")
     lint.add_argument("args", nargs=argparse.REMAINDER, help="passed to the lint")
@@ -225,12 +239,24 @@ def cmd_fix(args: argparse.Namespace, project: Project) -> int:
 def cmd_coverage(args: argparse.Namespace, project: Project) -> int:
     facts = parse_facts(_facts_file(args, project))
     data = coverage.summary(facts)
+    docs_dir = project.root / "docs"
     if args.json:
-        print(json.dumps(data, indent=1))
+        print(json.dumps({**data, "screens": coverage.screens(facts, docs_dir)}, indent=1))
+    elif args.screens:
+        for line in coverage.screens_lines(coverage.screens(facts, docs_dir)):
+            print(line)
     else:
         for line in coverage.table(facts):
             print(line)
     return 1 if data["unchecked"] else 0
+
+
+def cmd_screens(args: argparse.Namespace, project: Project) -> int:
+    outcome = update_screens(args.source, project.root / "docs")
+    for line in outcome.lines():
+        print(line)
+    print(f"screens: {len(outcome.copied)} copied, {len(outcome.unchanged)} unchanged, {len(outcome.refused)} refused")
+    return 1 if outcome.refused else 0
 
 
 def cmd_freshness(args: argparse.Namespace, project: Project) -> int:
@@ -267,6 +293,7 @@ COMMANDS = {
     "coverage": cmd_coverage,
     "fix": cmd_fix,
     "freshness": cmd_freshness,
+    "screens": cmd_screens,
     "lint": cmd_lint,
 }
 
@@ -276,7 +303,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     project = Project(args.root.resolve())
     try:
         return COMMANDS[args.command](args, project)
-    except (UsageError, PageError, FactsError, LockError, FixError) as exc:
+    except (UsageError, PageError, FactsError, LockError, FixError, ScreensError) as exc:
         for line in str(exc).splitlines():
             print(f"error: {line}", file=sys.stderr)
         return 1

@@ -14,9 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from keyguide.facts import TRIGGERS, ApiEndpoint, ErrorFact, Facts, LinkFact, UiFact
+from keyguide.pages import DOCS_DIR
+from keyguide.screens import live_shot
+from keyguide.usage import fact_usage
 
 CheckKind = Literal["link", "ui", "api", "source", "manual"]
 STORAGE_STATE_SECRET = "OPENAI_STORAGE_STATE"
@@ -137,3 +141,26 @@ def run_coverage(facts: Facts, results: Iterable[_Outcome]) -> dict[str, Any]:
     verified = [fact for fact, seen in statuses.items() if "ok" in seen and "drift" not in seen]
     totals = {key: data[key] for key in ("facts", "unattended", "manual", "unchecked")}
     return {**totals, "verified_in_run": len(verified), "line": totals_line(data)}
+
+
+def screens(facts: Facts, docs_dir: Path = DOCS_DIR) -> dict[str, Any]:
+    """The steps that name a ui fact a run can shoot (check: auto), and which have no live shot on file."""
+    steps, missing = 0, []
+    for fact_id, fact in facts.ui.items():
+        if fact.check != "auto":
+            continue
+        uses = [use for use in fact_usage(f"ui.{fact_id}", docs_dir) if use.step]
+        steps += len(uses)
+        if uses and live_shot(docs_dir, f"ui.{fact_id}") is None:
+            missing += [{"fact": use.fact, "page": use.page, "line": use.line, "where": use.where} for use in uses]
+    return {"steps": steps, "without_shot": len(missing), "missing": missing}
+
+
+def screens_lines(data: dict[str, Any]) -> list[str]:
+    """The listing of `coverage --screens`: one line per step without a screenshot, then the count."""
+    lines = [
+        f"docs/{m['page']}:{m['line']}: {m['where']}: {m['fact']} has no screenshot on file" for m in data["missing"]
+    ]
+    shot = data["steps"] - data["without_shot"]
+    lines.append(f"screenshots: {shot} of {data['steps']} steps that name a ui fact show one")
+    return lines

@@ -9,6 +9,7 @@ file and line.
 from __future__ import annotations
 
 import html
+import posixpath
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from keyguide.facts import ApiEndpoint, ClaimFact, ErrorFact, FactsError, LinkFact, UiFact, ValueFact, load_facts
 from keyguide.pages import DOCS_DIR, all_pages
 from keyguide.platform import current
+from keyguide.screens import SCREENS_DIR, live_shot
 
 
 def escape(text: str) -> str:
@@ -137,6 +139,45 @@ def whats_new(docs_dir: Path = DOCS_DIR) -> str:
     return "\n".join(lines)
 
 
+# How alt text names an element of each role ("the “Name” field").
+ROLE_WORDS = {"textbox": "field", "searchbox": "field", "spinbutton": "field", "combobox": "drop-down"}
+
+
+def screenshot(fact_id: str, docs_dir: Path = DOCS_DIR, page_url: str = "") -> str:
+    """A figure with the live run's screenshot of a ui fact's element; nothing when none is on file.
+
+    Width and height come from screens.json, so the page does not shift when the image arrives;
+    `page_url` is the page's own URL ("create-key/"), for a src relative to it, as every link is.
+    """
+    facts = load_facts()
+    fact = facts.get("ui", fact_id)
+    assert isinstance(fact, UiFact)
+    shot = live_shot(docs_dir, f"ui.{fact_id}")
+    if shot is None:
+        return ""
+    where = next((link.title for link in facts.links.values() if str(link.url) == str(fact.url)), "site")
+    role = ROLE_WORDS.get(fact.role, fact.role)
+    alt = f"The “{fact.name}” {role} on OpenAI's {where} (screenshot)"
+    src = relative_url((SCREENS_DIR / shot.file).as_posix(), page_url)
+    return (
+        f'<figure class="guide-screenshot"><img src="{_attr(src)}" alt="{_attr(alt)}" width="{shot.width}" '
+        f'height="{shot.height}" loading="lazy" decoding="async" style="max-width:100%;height:auto">'
+        f"<figcaption>Screenshot taken {escape(shot.date)}</figcaption></figure>"
+    )
+
+
+def _attr(text: str) -> str:
+    """Escaped for an attribute value: here quotes must be entities, unlike in `escape`."""
+    return html.escape(text, quote=True)
+
+
+def relative_url(target: str, page_url: str) -> str:
+    """`target` (from the site root) relative to the page at `page_url`, as MkDocs links pages."""
+    base = page_url if page_url.endswith("/") or not page_url else posixpath.dirname(page_url) + "/"
+    return posixpath.relpath(target, base.rstrip("/") or ".")
+
+
 MACROS: dict[str, Callable[..., str]] = {
-    f.__name__: f for f in (ui, link, url, value, claim, api, error, error_table, platform_ui, platform_path, whats_new)
+    f.__name__: f
+    for f in (ui, link, url, value, claim, api, error, error_table, platform_ui, platform_path, whats_new, screenshot)
 }

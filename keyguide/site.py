@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from keyguide import render
-from keyguide.macros import MACROS, escaped, whats_new
+from keyguide.macros import MACROS, escaped, screenshot, whats_new
 from keyguide.platform import platform_config, set_current
 
 
@@ -29,3 +29,10 @@ def define_env(env: Any) -> None:
         env.macro(function, name)
     # The build's own docs_dir, which may be a copy of docs/ (tests build fixture copies).
     env.macro(partial(whats_new, Path(env.conf["docs_dir"])), "whats_new")
+
+    def page_screenshot(fact_id: str) -> str:
+        """The screenshot figure with a src relative to the page being rendered, from the build's docs_dir."""
+        page = getattr(env, "page", None)
+        return screenshot(fact_id, Path(env.conf["docs_dir"]), str(getattr(page, "url", "") or ""))
+
+    env.macro(page_screenshot, "screenshot")

@@ -28,6 +28,7 @@ FACT_MACROS = {
     "claim": "claims",
     "error": "errors",
     "api": "api",
+    "screenshot": "ui",
 }
 # Macros that state every fact of a section (the troubleshooting table).
 SECTION_MACROS = {"error_table": "errors"}

@@ -21,6 +21,7 @@ from keyguide.facts import Facts, FactsError, load_facts
 from keyguide.macros import MACROS
 from keyguide.pages import Page, PageError, all_pages, read_page
 from keyguide.platform import PlatformConfig, platform_config, read_site_config, set_current
+from keyguide.screens import check_screens
 from keyguide.usage import FACT_MACROS, macro_calls
 from keyguide.verification import load_verification
 
@@ -82,7 +83,7 @@ class Site:
 
 
 def check_site(config_file: Path, extra: dict[str, Any] | None = None, site_url: str | None = None) -> Site:
-    """mkdocs.yml, facts.yml, coverage and verification.json, or FactsError with one line per problem.
+    """mkdocs.yml, facts.yml, coverage, screenshots and verification.json, or FactsError, one line per problem.
 
     `extra` and `site_url` are the builder's reading of mkdocs.yml when there is one; otherwise (the
     `check` command) they come from our own strict reader, which also refuses duplicated keys.
@@ -97,6 +98,9 @@ def check_site(config_file: Path, extra: dict[str, Any] | None = None, site_url:
         raise FactsError("\n".join(unchecked))
     platform = platform_config(extra, where)
     docs_dir = config_file.parent / str(config.get("docs_dir") or "docs")
+    shots = check_screens(docs_dir)  # only a live run's shots, unchanged since, may reach readers
+    if shots:
+        raise FactsError("\n".join(shots))
     return Site(facts, platform, extra, load_verification(extra.get("verification_file")), docs_dir)
 
 
