@@ -63,7 +63,9 @@ def repo(tmp_path: Path) -> Path:
     return tmp_path / "clone"
 
 
-def run_step(repo: Path, results: list[dict], open_pr: str = "") -> tuple[subprocess.CompletedProcess[str], str, str]:
+def run_step(
+    repo: Path, results: list[dict], open_pr: str = "", screens: Path | None = None
+) -> tuple[subprocess.CompletedProcess[str], str, str]:
     tmp = repo.parent
     report = tmp / "drift.json"
     drift = sum(1 for r in results if r["status"] == "drift")
@@ -81,6 +83,7 @@ def run_step(repo: Path, results: list[dict], open_pr: str = "") -> tuple[subpro
         "PYTHON": sys.executable,
         "RUN_URL": "https://github.example/o/r/actions/runs/1",
         "NO_MKDOCS_2_WARNING": "1",
+        "SCREENS": str(screens or tmp / "no-screens"),
     }
     done = subprocess.run(
         ["bash", str(SCRIPT), str(report)], cwd=repo, env=env, capture_output=True, text=True, timeout=300
@@ -139,3 +142,53 @@ def test_pr_body_lists_fixes_evidence_and_what_needs_a_writer(tmp_path: Path) ->
     assert "### Needs a writer (1)\n\n- `ui.key_name`: textbox “Name” not found — re-check" in body
     assert "[The drift run](https://github.example/run/1)" in body
     assert isinstance(plan, Plan)
+
+
+def _shots(folder: Path, *, live: bool, colour: tuple[int, int, int]) -> Path:
+    """A run's --screenshots folder with one shot of the create-key button (a flat test image)."""
+    import hashlib
+
+    from PIL import Image
+
+    from keyguide.screens import Shot, write_manifest
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "ui.create_key_button.png"
+    Image.new("RGB", (120, 60), colour).save(path, format="PNG")
+    data = path.read_bytes()
+    shot = Shot(
+        "ui.create_key_button",
+        path.name,
+        "https://platform.openai.com/x",
+        "2026-11-30T05:00:00+00:00",
+        "99",
+        live,
+        120,
+        60,
+        len(data),
+        hashlib.sha256(data).hexdigest(),
+    )
+    write_manifest(folder, [shot])
+    return folder
+
+
+def test_changed_live_shots_ride_in_the_one_pull_request(repo: Path) -> None:
+    screens = _shots(repo.parent / "run-screens", live=True, colour=(200, 40, 40))
+    done, gh, _ = run_step(repo, [{"id": "links.billing", "status": "ok"}], screens=screens)
+    assert done.returncode == 0, done.stdout + done.stderr
+    create = next(line for line in gh.splitlines() if line.startswith("pr create"))
+    assert "1 screenshot(s)" in create
+    origin = repo.parent / "origin.git"
+    files = git("ls-tree", "-r", "--name-only", "guide-drift/fixes", cwd=origin).split()
+    assert "docs/assets/screens/ui.create_key_button.png" in files
+    assert "docs/assets/screens/screens.json" in files
+    assert not (ROOT / "docs" / "assets" / "screens").exists(), "the step must only touch its own checkout"
+
+
+def test_stand_in_shots_never_reach_the_pull_request(repo: Path) -> None:
+    screens = _shots(repo.parent / "run-screens", live=False, colour=(200, 40, 40))
+    done, gh, _ = run_step(repo, [{"id": "links.billing", "status": "ok"}], screens=screens)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "refused" in done.stdout + done.stderr
+    assert not any(line.startswith(("pr create", "pr edit")) for line in gh.splitlines())
+    assert "guide-drift/fixes" not in git("branch", "--list", cwd=repo.parent / "origin.git")

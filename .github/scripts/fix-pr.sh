@@ -6,7 +6,9 @@
 # `python -m keyguide fix` applies what is mechanical (renamed labels, moved links) to facts.yml,
 # bumps the pages that render them and builds strictly; this script commits that to one branch,
 # force-pushes it, and opens or updates one pull request whose body carries each fix's evidence and
-# what still needs a writer. A clean run (no drift) closes the open pull request. Nothing else.
+# what still needs a writer. Screenshots the run took (SCREENS, default artifacts/screens) ride in
+# the same pull request: `keyguide screens update` copies only live shots whose pixels changed.
+# A clean run (no drift, no changed shot) closes the open pull request. Nothing else.
 # Env: GH_TOKEN (for gh), RUN_URL (link to the run), FIX_BRANCH (default guide-drift/fixes),
 # BASE_BRANCH (default main), PYTHON (default .venv/bin/python), GITHUB_OUTPUT (gets url=…).
 set -euo pipefail
@@ -16,6 +18,7 @@ branch=${FIX_BRANCH:-guide-drift/fixes}
 base=${BASE_BRANCH:-main}
 python=${PYTHON:-.venv/bin/python}
 run_url=${RUN_URL:-}
+screens=${SCREENS:-artifacts/screens}
 output=${GITHUB_OUTPUT:-/dev/null}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -33,7 +36,20 @@ if ! "$python" -m keyguide fix "$report" --pr-body "$work/body.md" --run-url "$r
   exit 0
 fi
 
-if git diff --quiet -- facts.yml docs pages.lock.json; then
+touch "$work/screens.txt"
+if [ -f "$screens/screens.json" ]; then
+  if ! "$python" -m keyguide screens update "$screens" > "$work/screens.txt" 2>&1; then
+    echo "::warning::keyguide screens update refused a shot: $(grep -m 1 'refused\|error' "$work/screens.txt" || true)"
+  fi
+  cat "$work/screens.txt"
+fi
+shots=$(grep -c ': copied to ' "$work/screens.txt" || true)
+if [ "$shots" != "0" ]; then
+  { echo; echo "### Screenshots ($shots)"; echo; grep ': copied to ' "$work/screens.txt" | sed 's/^/- /'; } >> "$work/body.md"
+fi
+
+# New files (a first screenshot) count as changes too, so not `git diff`.
+if [ -z "$(git status --porcelain -- facts.yml docs pages.lock.json)" ]; then
   drift=$("$python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["summary"]["drift"])' "$report")
   existing=$(open_pr)
   if [ "$drift" = "0" ] && [ -n "$existing" ]; then
@@ -48,10 +64,11 @@ git config user.name "guide-drift"
 git config user.email "41898282+github-actions[bot]@users.noreply.github.com"
 git checkout -q -B "$branch"
 git add facts.yml docs pages.lock.json
-git commit -q -m "Guide drift: apply the mechanical fixes of the drift run" -m "$run_url"
+git commit -q -m "Guide drift: apply the mechanical fixes and changed screenshots of the drift run" -m "$run_url"
 git push -q --force origin "$branch"
 
 title="Guide drift: $(grep -c '^set ' "$work/fix.txt" || true) mechanical fix(es)"
+if [ "$shots" != "0" ]; then title="$title, $shots screenshot(s)"; fi
 existing=$(open_pr)
 if [ -n "$existing" ]; then
   gh pr edit "$existing" --title "$title" --body-file "$work/body.md"
