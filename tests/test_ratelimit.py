@@ -45,7 +45,7 @@ def run_gate(gate: HostGate, answers: list[bool]) -> None:
         for pushed in answers:
             await gate.answered(pushed)
 
-    asyncio.run(main())
+    run_sync(main())  # on its own loop in a thread: a browser test may hold this thread's loop
 
 
 def test_the_window_widens_after_a_clean_window_and_stops_at_the_maximum() -> None:

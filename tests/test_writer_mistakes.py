@@ -17,8 +17,8 @@ from bs4 import BeautifulSoup
 
 from keyguide.build import BuildResult, build_site, copy_project
 from keyguide.facts import ROOT
-from keyguide.validate import DEPLOY_ENV, PLACEHOLDER_SITE_URL, SITE_URL_ENV, check_site_url
 from keyguide.platform import read_site_config
+from keyguide.validate import DEPLOY_ENV, PLACEHOLDER_SITE_URL, SITE_URL_ENV, check_site_url
 
 PAGE = "docs/create-key.md"
 PREFIX = re.compile(r"^ERROR\s+-\s+")
