@@ -5,7 +5,7 @@
 Why: Material's main stylesheet (137 KB, 23 KB gzipped) blocks the first paint of every page on a
 slow phone connection. overrides/main.html inlines the rules that the first screen of any page
 uses (this file's output) and loads the full stylesheets without blocking (media="print", switched
-to "all" on load, with a <noscript> fallback).
+to "all" once loaded, with a <noscript> fallback).
 
 How: the site is built and served on loopback; each page is opened in Chromium at a phone viewport
 (Lighthouse's 412×823) and a desktop one (1440×900), in the light and the dark scheme. A rule of
@@ -50,8 +50,8 @@ VIEWPORTS = {
 }
 SCHEMES = ("light", "dark")
 SHEETS = ("/assets/stylesheets/main.", "/assets/stylesheets/palette.")
-# Until Material's stylesheets are applied (main.html loads them as media="print", then "all").
-LOADED_JS = "() => [...document.querySelectorAll('link[rel=stylesheet]')].every(l => l.media !== 'print')"
+# Until Material's stylesheets apply (main.html loads them as media="print", then sets "all" in the CSSOM).
+LOADED_JS = "() => [...document.querySelectorAll('link[rel=stylesheet]')].every(s => s.sheet?.media.mediaText!='print')"
 
 # In the page: which rules of Material's two stylesheets match an element of the first screen.
 # A rule's key is "<sheet>:<index>[.<index>…]" (nested in @media / @supports).
