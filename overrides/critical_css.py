@@ -230,8 +230,9 @@ def generate() -> str:
     )
     if "{%" in css or "{#" in css or "{{" in css:
         raise SystemExit("the critical CSS contains Jinja syntax; cannot inline it")
-    names = " ".join(sheets)
-    return f'{HEADER}{{%- set sources = "{names}" -%}}\n{{%- macro css() -%}}\n{css}\n{{%- endmacro -%}}\n'
+    # A list literal, not a string to split: Zensical's template engine has no str.split().
+    names = ", ".join(f'"{sheet}"' for sheet in sheets)
+    return f"{HEADER}{{%- set sources = [{names}] -%}}\n{{%- macro css() -%}}\n{css}\n{{%- endmacro -%}}\n"
 
 
 def main(argv: list[str] | None = None) -> int:
