@@ -48,12 +48,22 @@ def run_gate(gate: HostGate, answers: list[bool]) -> None:
     run_sync(main())  # on its own loop in a thread: a browser test may hold this thread's loop
 
 
-def test_the_window_widens_after_a_clean_window_and_stops_at_the_maximum() -> None:
-    gate = HostGate(start=4, spacing=0.0, maximum=6)
+def test_the_window_doubles_per_round_trip_until_the_first_push_back_and_stops_at_the_maximum() -> None:
+    gate = HostGate(start=4, spacing=0.0, maximum=10)
     run_gate(gate, [False] * 4)
-    assert gate.width == 5
+    assert gate.width == 8, "slow start: one wider per clean answer"
     run_gate(gate, [False] * 100)
-    assert gate.width == 6 and gate.stats.widest == 6
+    assert gate.width == 10 and gate.stats.widest == 10
+
+
+def test_after_a_push_back_the_window_widens_by_one_per_clean_window() -> None:
+    gate = HostGate(start=8, spacing=0.0, maximum=10)
+    run_gate(gate, [True])
+    assert gate.width == 4
+    run_gate(gate, [False] * 3)
+    assert gate.width == 4, "a window of 4 needs 4 clean answers before it grows"
+    run_gate(gate, [False])
+    assert gate.width == 5
 
 
 def test_push_back_halves_the_window_down_to_one() -> None:

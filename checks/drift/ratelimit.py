@@ -2,9 +2,10 @@
 
 OpenAI's sites sit behind Cloudflare, which answers a burst with 429s and challenges; every one of
 those is an inconclusive item in the daily run. A fixed limit is either too slow for hosts that
-don't mind or too fast for those that do. So each host gets a window that starts narrow, widens by
-one after a window's worth of clean answers (additive increase), and halves at once on a 429, a 503,
-a Retry-After or a bot challenge (multiplicative decrease, down to 1). A Retry-After also pauses
+don't mind or too fast for those that do. So each host gets a window, as TCP does: it starts narrow
+and, until the host first pushes back, widens by one for each clean answer (slow start: it doubles
+every round trip); it halves at once on a 429, a 503, a Retry-After or a bot challenge (down to 1);
+after a push-back it widens only by one per window of clean answers. A Retry-After also pauses
 every request to the host, not just the one that was told.
 """
 
@@ -40,6 +41,7 @@ class HostGate:
         self.stats = HostStats(widest=self.width)
         self._holders = 0
         self._clean = 0  # clean answers since the window last changed
+        self._pushed_back = False  # after the first push-back, widen carefully
         self._changed = asyncio.Condition()
 
     @asynccontextmanager
@@ -78,15 +80,18 @@ class HostGate:
         self.paused_until = max(self.paused_until, asyncio.get_running_loop().time() + seconds)
 
     async def answered(self, pushed_back: bool) -> None:
-        """Adapt the window to one answer: halve it on push-back, widen it after a clean window."""
+        """Adapt the window to one answer: halve it on push-back; widen it by one per clean answer
+        until the first push-back, then by one per window of clean answers."""
         async with self._changed:
             if pushed_back:
                 self.stats.narrowed += 1
                 self.width = max(1, self.width // 2)
                 self._clean = 0
+                self._pushed_back = True
                 return
             self._clean += 1
-            if self._clean >= self.width and self.width < self.maximum:
+            needed = self.width if self._pushed_back else 1
+            if self._clean >= needed and self.width < self.maximum:
                 self.width += 1
                 self._clean = 0
                 self.stats.widest = max(self.stats.widest, self.width)
