@@ -28,9 +28,6 @@ if TYPE_CHECKING:
     from keyguide.facts import Facts
 
 
-# Check: the browser
-
-
 @dataclass
 class Visit:
     """What real Chromium saw at a URL."""

@@ -7,19 +7,13 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from checks.drift.links.collect import LinkTarget
 from checks.drift.outcomes import (
     Result,
     Status,
 )
-
-if TYPE_CHECKING:
-    pass
-
-
-# Cache
 
 CACHED_FIELDS = ("status", "expected", "observed", "suggestion", "reason", "evidence", "notes")
 

@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Awaitable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
@@ -27,12 +27,6 @@ from checks.drift.outcomes import (
 )
 from checks.drift.ratelimit import HostStats
 from checks.drift.remap import Remapper
-
-if TYPE_CHECKING:
-    pass
-
-
-# Check: the batch
 
 
 class LinkChecker:

@@ -23,9 +23,6 @@ ROOT = Path(__file__).resolve().parents[3]
 DOCS_DIR = ROOT / "docs"
 
 
-# Collect
-
-
 @dataclass(frozen=True)
 class LinkUse:
     """One place a reader can click the link."""

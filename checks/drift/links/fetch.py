@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -20,12 +19,6 @@ from checks.drift.outcomes import (
 )
 from checks.drift.ratelimit import HostGate, HostStats, pushes_back
 from checks.drift.remap import Remapper
-
-if TYPE_CHECKING:
-    pass
-
-
-# Check: fetching
 
 
 @dataclass

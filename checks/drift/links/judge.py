@@ -6,7 +6,7 @@ missing `#fragment` or text passage are drift; bot walls and 403s wait for the b
 from __future__ import annotations
 
 import difflib
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import httpx
 
@@ -22,12 +22,6 @@ from checks.drift.outcomes import (
     status_reason,
     transport_reason,
 )
-
-if TYPE_CHECKING:
-    pass
-
-
-# Classify
 
 PERMANENT = (301, 308)
 GONE = (404, 410)

@@ -11,9 +11,6 @@ if TYPE_CHECKING:
     import pytest
 
 
-# Options
-
-
 def parse_duration(text: str) -> float:
     """Seconds from "90", "90s", "15m", "12h" or "7d" (cache ages are easier to say in days)."""
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text)
