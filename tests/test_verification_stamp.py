@@ -38,6 +38,8 @@ def _fixture(tmp: Path) -> Path:
     path = tmp / "verification.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     return path
+
+
 RUN_DATE = "2026-11-26"
 
 
