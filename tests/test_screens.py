@@ -14,6 +14,7 @@ import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin
 
 import pytest
@@ -212,11 +213,12 @@ PLANTED = [
 
 
 @pytest.fixture(scope="module")
-def stand_in_shots(tmp_path_factory: pytest.TempPathFactory, standin_server: object) -> Iterator[list[Path]]:
-    """The API keys page shot twice, with different personal data planted next to the button."""
-    from playwright.sync_api import sync_playwright
+def stand_in_shots(
+    tmp_path_factory: pytest.TempPathFactory, standin_server: object, browser: Any
+) -> Iterator[list[Path]]:
+    """The API keys page shot twice, with different personal data planted next to the button.
 
-    from checks.drift.browser import launch_options
+    pytest-playwright's `browser`: a second sync Playwright cannot start while its loop runs."""
     from checks.drift.remap import Remapper
     from checks.drift.ui import Guard, UiOptions, check_ui, ui_cases
     from checks.drift.ui.options import ScreenOptions
@@ -230,25 +232,22 @@ def stand_in_shots(tmp_path_factory: pytest.TempPathFactory, standin_server: obj
     state = folder / "state.json"
     standin_storage_state(state)
     shots = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(**launch_options())
-        try:
-            for run, texts in enumerate(PLANTED):
-                standin_server.faults.clear()
-                standin_server.faults.inject({"kind": "plant", "fact": FACT, "texts": texts})
-                context = browser.new_context(storage_state=str(state), service_workers="block")
-                Guard(Remapper.parse(standin_server.remaps), facts).install(context)
-                page = context.new_page()
-                screens = ScreenOptions(folder / f"run{run}", live=False, run_id=f"test-{run}")
-                options = UiOptions(timeout=5, settle=1, storage_state=state, session_problem=None, screens=screens)
-                result = check_ui(page, case, facts, options, folder)
-                assert result.status.value == "ok", result.as_dict()
-                assert texts[0] in page.inner_text("main"), "the planted data was not on the page"
-                context.close()
-                shots.append(screens.directory / f"{FACT}.png")
-        finally:
-            browser.close()
+    try:
+        for run, texts in enumerate(PLANTED):
             standin_server.faults.clear()
+            standin_server.faults.inject({"kind": "plant", "fact": FACT, "texts": texts})
+            context = browser.new_context(storage_state=str(state), service_workers="block")
+            Guard(Remapper.parse(standin_server.remaps), facts).install(context)
+            page = context.new_page()
+            screens = ScreenOptions(folder / f"run{run}", live=False, run_id=f"test-{run}")
+            options = UiOptions(timeout=5, settle=1, storage_state=state, session_problem=None, screens=screens)
+            result = check_ui(page, case, facts, options, folder)
+            assert result.status.value == "ok", result.as_dict()
+            assert texts[0] in page.inner_text("main"), "the planted data was not on the page"
+            context.close()
+            shots.append(screens.directory / f"{FACT}.png")
+    finally:
+        standin_server.faults.clear()
     yield shots
 
 
