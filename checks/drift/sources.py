@@ -26,11 +26,10 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from checks.drift.http import RetryPolicy, async_client
+from checks.drift.http import RetryPolicy
 from checks.drift.links import (
     GONE,
     BrowserProbe,
-    ChromiumProbe,
     Fetcher,
     LinkSettings,
     NoBrowser,
@@ -38,6 +37,9 @@ from checks.drift.links import (
     Visit,
     run_sync,
 )
+from checks.drift.links.browser import default_browser
+from checks.drift.links.fetch import link_client
+from checks.drift.links.judge import sign_in_hop
 from checks.drift.outcomes import Result, Status, Step, bot_wall_reason, sign_in_reason, status_reason, transport_reason
 from checks.drift.passages import PageText, fragment_url, markdown_text, plain_text, visible_text
 from checks.drift.quirks import Reading, reading_plan
@@ -94,10 +96,6 @@ def text_of(reading: Reading, response: httpx.Response) -> str:
     return plain_text(body)
 
 
-def _sign_in_hop(probe: Probe) -> str | None:
-    return next((reason for hop in probe.chain[1:] if (reason := sign_in_reason(hop.url))), None)
-
-
 class SourceChecker:
     """Checks a batch of sources concurrently: each distinct document is read once for all its facts."""
 
@@ -121,12 +119,9 @@ class SourceChecker:
 
     async def run(self, cases: list[SourceCase]) -> dict[str, Result]:
         started = time.monotonic()
-        limits = httpx.Limits(
-            max_connections=self.settings.concurrency, max_keepalive_connections=self.settings.concurrency
-        )
-        client = self._client or async_client(self.remapper, self.policy, limits)
+        client = self._client or link_client(self.remapper, self.policy, self.settings)
         if self._browser is None:
-            self.browser = ChromiumProbe(self.remapper, self.settings) if self.settings.browser else NoBrowser()
+            self.browser = default_browser(self.remapper, self.settings)
         self.fetcher = Fetcher(client, self.remapper, self.policy, self.settings)
         try:
             results = await asyncio.gather(*(self.check_safely(case) for case in cases))
@@ -165,7 +160,7 @@ class SourceChecker:
         if response is None:
             read.problem = transport_reason(probe.error) if probe.error else "no answer"
             return read
-        if reason := _sign_in_hop(probe):
+        if reason := sign_in_hop(probe):
             read.problem = reason
             return read
         wall = bot_wall_reason(status or 0, response.headers, probe.body)

@@ -249,3 +249,8 @@ class NoBrowser:
 
     async def aclose(self) -> None:
         return None
+
+
+def default_browser(remapper: Remapper, settings: LinkSettings) -> BrowserProbe:
+    """Chromium for the re-checks, or `NoBrowser` with `--link-browser off`."""
+    return ChromiumProbe(remapper, settings) if settings.browser else NoBrowser()

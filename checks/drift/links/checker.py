@@ -14,11 +14,11 @@ from typing import Any
 
 import httpx
 
-from checks.drift.http import RetryPolicy, async_client
-from checks.drift.links.browser import BrowserProbe, ChromiumProbe, NoBrowser, Visit
+from checks.drift.http import RetryPolicy
+from checks.drift.links.browser import BrowserProbe, ChromiumProbe, Visit, default_browser
 from checks.drift.links.cache import LinkCache
 from checks.drift.links.collect import LinkTarget
-from checks.drift.links.fetch import Fetcher, Probe
+from checks.drift.links.fetch import Fetcher, Probe, link_client
 from checks.drift.links.judge import NEEDS_SIGN_IN, Pending, after_browser, after_sign_in, finish, judge
 from checks.drift.links.options import LinkSettings
 from checks.drift.outcomes import (
@@ -55,13 +55,8 @@ class LinkChecker:
 
     async def run(self, targets: list[LinkTarget]) -> dict[str, Result]:
         started = time.monotonic()
-        limits = httpx.Limits(
-            max_connections=self.settings.concurrency, max_keepalive_connections=self.settings.concurrency
-        )
-        client = self._client or async_client(self.remapper, self.policy, limits)
-        browser = self._browser or (
-            ChromiumProbe(self.remapper, self.settings) if self.settings.browser else NoBrowser()
-        )
+        client = self._client or link_client(self.remapper, self.policy, self.settings)
+        browser = self._browser or default_browser(self.remapper, self.settings)
         self.fetcher = Fetcher(client, self.remapper, self.policy, self.settings)
         try:
             results = await self._pass(targets)

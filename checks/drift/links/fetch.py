@@ -12,7 +12,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from checks.drift.http import Fetched, RetryPolicy, afetch, retry_delay
+from checks.drift.http import Fetched, RetryPolicy, afetch, async_client, retry_delay
 from checks.drift.links.options import LinkSettings
 from checks.drift.outcomes import (
     bot_wall_reason,
@@ -170,3 +170,9 @@ async def _read_capped(response: httpx.Response, limit: int) -> bytes:
         if size >= limit:
             break
     return b"".join(chunks)
+
+
+def link_client(remapper: Remapper, policy: RetryPolicy, settings: LinkSettings) -> httpx.AsyncClient:
+    """The one client a batch of link or source checks shares, sized to the run's concurrency."""
+    limits = httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency)
+    return async_client(remapper, policy, limits)

@@ -99,7 +99,7 @@ def _permanent_move(target: LinkTarget, probe: Probe) -> Hop | None:
     return moves[-1]
 
 
-def _sign_in(probe: Probe) -> str | None:
+def sign_in_hop(probe: Probe) -> str | None:
     """A redirect that ended on a sign-in page (linking to a sign-in page itself is fine)."""
     for hop in probe.chain[1:]:
         reason = sign_in_reason(hop.url)
@@ -127,7 +127,7 @@ def judge(target: LinkTarget, probe: Probe) -> tuple[Result, Pending]:
 
     if response is None:
         return inconclusive(transport_reason(probe.error) if probe.error else "no answer")
-    sign_in = _sign_in(probe)
+    sign_in = sign_in_hop(probe)
     if sign_in:
         return inconclusive(sign_in)
     wall = bot_wall_reason(status or 0, response.headers, probe.body)
