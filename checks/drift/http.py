@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -87,11 +88,45 @@ def sync_client(remapper: Remapper, policy: RetryPolicy = RetryPolicy()) -> http
     )
 
 
+class OriginPools(httpx.AsyncBaseTransport):
+    """One connection pool per origin, each made on its first request, TLS set up on the first https one.
+
+    httpcore's single pool scans every connection and every queued request on each event, so a
+    batch spread over many hosts pays for all of them on every answer; a pool per origin only
+    for its own. The CA bundle is loaded when a request first needs it (a loopback run never does).
+    """
+
+    def __init__(self, limits: httpx.Limits | None = None) -> None:
+        self.limits = limits or httpx.Limits()
+        self.pools: dict[tuple[str, str, int | None], httpx.AsyncHTTPTransport] = {}
+        self._tls: ssl.SSLContext | None = None
+
+    def pool(self, url: httpx.URL) -> httpx.AsyncHTTPTransport:
+        key = (url.scheme, url.host, url.port)
+        if key not in self.pools:
+            if url.scheme == "https" and self._tls is None:
+                self._tls = httpx.create_ssl_context()
+            self.pools[key] = httpx.AsyncHTTPTransport(verify=self._tls or _PLAIN, limits=self.limits)
+        return self.pools[key]
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.pool(request.url).handle_async_request(request)
+
+    async def aclose(self) -> None:
+        pools, self.pools = list(self.pools.values()), {}
+        for pool in pools:
+            await pool.aclose()
+
+
+# For plain-http pools, which never use it: a context without the CA bundle (cheap to make).
+_PLAIN = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
 def async_client(
     remapper: Remapper, policy: RetryPolicy = RetryPolicy(), limits: httpx.Limits | None = None
 ) -> httpx.AsyncClient:
     return httpx.AsyncClient(
-        transport=AsyncRemapTransport(remapper, httpx.AsyncHTTPTransport(limits=limits or httpx.Limits())),
+        transport=AsyncRemapTransport(remapper, OriginPools(limits)),
         timeout=policy.timeout,
         headers={"User-Agent": USER_AGENT},
         follow_redirects=False,
