@@ -74,6 +74,35 @@ def test_push_back_halves_the_window_down_to_one() -> None:
     assert gate.width == 1 and gate.stats.narrowed == 4
 
 
+def test_a_free_slot_goes_to_the_longest_waiting_request_and_a_cancelled_wait_frees_nothing() -> None:
+    gate = HostGate(start=1, spacing=0.0, maximum=2)
+    order: list[str] = []
+
+    async def request(name: str, hold: asyncio.Event) -> None:
+        async with gate.slot():
+            order.append(name)
+            await hold.wait()
+
+    async def main() -> None:
+        first, rest = asyncio.Event(), asyncio.Event()
+        running = asyncio.ensure_future(request("a", first))
+        await asyncio.sleep(0)
+        waiting = [asyncio.ensure_future(request(name, rest)) for name in "bcd"]
+        await asyncio.sleep(0)
+        waiting[0].cancel()  # b gives up while it waits
+        await asyncio.sleep(0)
+        await gate.answered(False)  # a clean answer: one wider, so c starts beside a
+        await asyncio.sleep(0)
+        assert order == ["a", "c"] and gate.width == 2
+        first.set()
+        rest.set()
+        await asyncio.gather(running, *waiting[1:])
+        assert order == ["a", "c", "d"]
+        assert gate._holders == 0 and not gate._waiting
+
+    run_sync(main())
+
+
 @pytest.mark.parametrize(
     ("status", "headers", "challenged", "expected"),
     [

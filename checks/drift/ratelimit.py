@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -42,13 +43,11 @@ class HostGate:
         self._holders = 0
         self._clean = 0  # clean answers since the window last changed
         self._pushed_back = False  # after the first push-back, widen carefully
-        self._changed = asyncio.Condition()
+        self._waiting: deque[asyncio.Future[None]] = deque()  # first come, first served
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
-        async with self._changed:
-            await self._changed.wait_for(lambda: self._holders < self.width)
-            self._holders += 1
+        await self._acquire()
         try:
             loop = asyncio.get_running_loop()
             while True:  # a Retry-After may arrive while we wait
@@ -60,9 +59,32 @@ class HostGate:
             self.next_start = loop.time() + self.spacing
             yield
         finally:
-            async with self._changed:
+            self._holders -= 1
+            self._grant()
+
+    async def _acquire(self) -> None:
+        if self._holders < self.width and not self._waiting:
+            self._holders += 1
+            return
+        granted = asyncio.get_running_loop().create_future()
+        self._waiting.append(granted)
+        try:
+            await granted
+        except asyncio.CancelledError:
+            if granted.done() and not granted.cancelled():  # granted, then cancelled: pass the slot on
                 self._holders -= 1
-                self._changed.notify_all()
+                self._grant()
+            else:
+                self._waiting.remove(granted)
+            raise
+
+    def _grant(self) -> None:
+        """Hand free slots to the longest waiting requests, one wake-up each (not every waiter per change)."""
+        while self._waiting and self._holders < self.width:
+            granted = self._waiting.popleft()
+            if not granted.done():
+                self._holders += 1
+                granted.set_result(None)
 
     @contextlib.contextmanager
     def in_flight(self) -> Iterator[None]:
@@ -82,20 +104,19 @@ class HostGate:
     async def answered(self, pushed_back: bool) -> None:
         """Adapt the window to one answer: halve it on push-back; widen it by one per clean answer
         until the first push-back, then by one per window of clean answers."""
-        async with self._changed:
-            if pushed_back:
-                self.stats.narrowed += 1
-                self.width = max(1, self.width // 2)
-                self._clean = 0
-                self._pushed_back = True
-                return
-            self._clean += 1
-            needed = self.width if self._pushed_back else 1
-            if self._clean >= needed and self.width < self.maximum:
-                self.width += 1
-                self._clean = 0
-                self.stats.widest = max(self.stats.widest, self.width)
-                self._changed.notify_all()
+        if pushed_back:
+            self.stats.narrowed += 1
+            self.width = max(1, self.width // 2)
+            self._clean = 0
+            self._pushed_back = True
+            return
+        self._clean += 1
+        needed = self.width if self._pushed_back else 1
+        if self._clean >= needed and self.width < self.maximum:
+            self.width += 1
+            self._clean = 0
+            self.stats.widest = max(self.stats.widest, self.width)
+            self._grant()
 
 
 def pushes_back(status: int, headers: Mapping[str, str], challenged: bool) -> bool:
