@@ -12,17 +12,13 @@ One module per concern, in the order a check runs (lychee keeps the same units):
 
 OpenAI-specific behaviour (sign-in and bot walls, known redirects, Markdown twins) lives in
 checks/drift/quirks.py and checks/drift/outcomes.py, not here.
+
+The browser's names load `browser` (and with it Playwright's routing) on first use, so a run whose
+links all answer over HTTP, like the benchmark's, never loads it.
 """
 
-from checks.drift.links.browser import (
-    FRAGMENT_JS,
-    INNER_TEXT_JS,
-    BrowserProbe,
-    ChromiumProbe,
-    NoBrowser,
-    ProbeGuard,
-    Visit,
-)
+from typing import Any
+
 from checks.drift.links.cache import (
     CACHED_FIELDS,
     LinkCache,
@@ -133,3 +129,16 @@ __all__ = [
     "site_url",
     "source_pages",
 ]
+
+BROWSER_NAMES = ("FRAGMENT_JS", "INNER_TEXT_JS", "BrowserProbe", "ChromiumProbe", "NoBrowser", "ProbeGuard", "Visit")
+
+
+def __getattr__(name: str) -> Any:
+    """The browser's names, loaded on first use (PEP 562)."""
+    if name not in BROWSER_NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from checks.drift.links import browser
+
+    value = getattr(browser, name)
+    globals()[name] = value
+    return value

@@ -10,13 +10,11 @@ import threading
 import time
 from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from checks.drift.http import RetryPolicy
-from checks.drift.links.browser import BrowserProbe, ChromiumProbe, Visit, default_browser
-from checks.drift.links.cache import LinkCache
 from checks.drift.links.collect import LinkTarget
 from checks.drift.links.fetch import Fetcher, Probe, link_client
 from checks.drift.links.judge import NEEDS_SIGN_IN, Pending, after_browser, after_sign_in, finish, judge
@@ -27,6 +25,10 @@ from checks.drift.outcomes import (
 )
 from checks.drift.ratelimit import HostStats
 from checks.drift.remap import Remapper
+
+if TYPE_CHECKING:  # the browser module (and Playwright's routing) loads only when a link needs Chromium
+    from checks.drift.links.browser import BrowserProbe, Visit
+    from checks.drift.links.cache import LinkCache
 
 
 class LinkChecker:
@@ -56,20 +58,27 @@ class LinkChecker:
     async def run(self, targets: list[LinkTarget]) -> dict[str, Result]:
         started = time.monotonic()
         client = self._client or link_client(self.remapper, self.policy, self.settings)
-        browser = self._browser or default_browser(self.remapper, self.settings)
         self.fetcher = Fetcher(client, self.remapper, self.policy, self.settings)
+        browser: BrowserProbe | None = None
         try:
             results = await self._pass(targets)
             results = await self._final_pass(targets, results) if self.settings.recheck else results
-            results = await self._browser_pass(targets, results, browser)
+            if any(pending is not None for _, pending, _ in results.values()):
+                browser = self._browser or self._default_browser()
+                results = await self._browser_pass(targets, results, browser)
             results = await self._session_pass(targets, results)
         finally:
             if self._client is None:
                 await client.aclose()
-            if self._browser is None:
+            if self._browser is None and browser is not None:
                 await browser.aclose()
         self.wall_time = time.monotonic() - started
         return {target.id: finish(target, results[target.id][0]) for target in targets}
+
+    def _default_browser(self) -> BrowserProbe:
+        from checks.drift.links.browser import default_browser
+
+        return default_browser(self.remapper, self.settings)
 
     async def _pass(self, targets: list[LinkTarget]) -> dict[str, tuple[Result, Pending, Probe]]:
         assert self.fetcher is not None
@@ -144,6 +153,8 @@ class LinkChecker:
         if browser is None:
             if not self.settings.browser:
                 return results
+            from checks.drift.links.browser import ChromiumProbe
+
             browser = ChromiumProbe(self.remapper, self.settings, storage_state=self.session)
         visits: dict[tuple[str, str, bool], asyncio.Future[Visit]] = {}
         try:

@@ -6,11 +6,10 @@ missing `#fragment` or text passage are drift; bot walls and 403s wait for the b
 from __future__ import annotations
 
 import difflib
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import httpx
 
-from checks.drift.links.browser import Visit
 from checks.drift.links.collect import LinkTarget
 from checks.drift.links.fetch import Hop, Probe
 from checks.drift.outcomes import (
@@ -22,6 +21,9 @@ from checks.drift.outcomes import (
     status_reason,
     transport_reason,
 )
+
+if TYPE_CHECKING:
+    from checks.drift.links.browser import Visit
 
 PERMANENT = (301, 308)
 GONE = (404, 410)
