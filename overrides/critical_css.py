@@ -1,21 +1,23 @@
-"""Regenerate overrides/partials/critical.html: the part of Material's CSS the first paint needs.
+"""Regenerate overrides/partials/critical.html: the part of Material's CSS the guide's pages use.
 
     .venv/bin/python overrides/critical_css.py [--check]
 
 Why: Material's main stylesheet (137 KB, 23 KB gzipped) blocks the first paint of every page on a
-slow phone connection. overrides/main.html inlines the rules that the first screen of any page
-uses (this file's output) and loads the full stylesheets without blocking (media="print", switched
-to "all" once loaded, with a <noscript> fallback).
+slow phone connection, and applying it later restyles and lays out the whole page again: on a long
+page under a phone's CPU, the longest task of the load. overrides/main.html inlines the rules that
+the guide's pages use (this file's output) and keeps Material's stylesheets unapplied (media="print")
+until the reader's first action, when Material's bundle starts and adds what only it draws (search
+results, tooltips); <noscript> links them normally.
 
 How: the site is built and served on loopback; each page is opened in Chromium at a phone viewport
-(Lighthouse's 412×823) and a desktop one (1440×900), in the light and the dark scheme. A rule of
-Material's main.css or palette.css is kept when its selector (pseudo-elements stripped) matches an
-element whose box starts above the fold, or an element with no box (hidden: its hiding rule is needed
-too) inside the nearest ancestor with a box that starts above the fold; every cell of a table that
-starts above the fold counts (cells far below size the columns of the first rows). Rules for states the first
-paint cannot show (:hover, :focus) never match and are left to the full stylesheet; @keyframes are
-left out. Custom properties that nothing kept (nor guide.css)
-refers to are dropped from the kept rules. The rules stay in their original order.
+(Lighthouse's 412×823) and a desktop one (1440×900), in the light and the dark scheme, and given a
+first action so that Material's bundle adds its elements too (copy buttons, the header title). A
+rule of Material's main.css or palette.css is kept when its selector (pseudo-elements stripped)
+matches an element of the page, before that first action or after it (the bundle wraps tables, so
+`table + *` matches only before). States a reader brings about (:hover, :focus, :checked for the
+drawer and search toggles, :target) are matched as if they held, so that the first hover, focus or
+tap looks as it will once the full stylesheets apply. Custom properties that nothing kept (nor
+guide.css) refers to are dropped from the kept rules. The rules stay in their original order.
 
 The output names the two stylesheets it was cut from. overrides/main.html inlines it only while the
 theme still links exactly those files: after a Material upgrade (new hashed names) the pages fall
@@ -50,35 +52,36 @@ VIEWPORTS = {
 }
 SCHEMES = ("light", "dark")
 SHEETS = ("/assets/stylesheets/main.", "/assets/stylesheets/palette.")
-# Until Material's stylesheets apply (main.html loads them as media="print", then sets "all" in the CSSOM).
-LOADED_JS = "() => [...document.querySelectorAll('link[rel=stylesheet]')].every(s => s.sheet?.media.mediaText!='print')"
+# A first action (partials/bundle-on-first-use.html listens for scroll among others), then wait until
+# Material's stylesheets apply (media="print" until then, "all" in the CSSOM after) and its bundle ran.
+FIRST_ACTION_JS = "() => window.dispatchEvent(new Event('scroll'))"
+FETCHED_JS = "() => [...document.querySelectorAll('link[rel=stylesheet]')].every(s => s.sheet)"
+LOADED_JS = (
+    "() => window.__guideBundle === 'started' && "
+    "[...document.querySelectorAll('link[rel=stylesheet]')].every(s => s.sheet?.media.mediaText!='print')"
+)
 
-# In the page: which rules of Material's two stylesheets match an element of the first screen.
+# In the page: which rules of Material's two stylesheets match an element of the page (in any state).
 # A rule's key is "<sheet>:<index>[.<index>…]" (nested in @media / @supports).
 MATCH_JS = r"""
-(fold) => {
+() => {
   const sheets = [...document.styleSheets].filter(s => s.href && SHEETS.some(p => s.href.includes(p)));
   if (sheets.length !== SHEETS.length) throw new Error("stylesheets not found: " + sheets.map(s => s.href));
-  const firstScreen = new Set();
-  const boxed = (el) => el.getClientRects().length > 0;
-  for (const el of document.querySelectorAll("*")) {
-    let box = el;  // an element without a box counts where its nearest ancestor with one is
-    while (box.parentElement && !boxed(box)) box = box.parentElement;
-    if (!boxed(box) || box.getBoundingClientRect().top < fold) firstScreen.add(el);
-    // A table's cells size each other's columns: one that starts above the fold counts whole.
-    const table = el.closest("table");
-    if (table && table.getBoundingClientRect().top < fold) firstScreen.add(el);
-  }
-  firstScreen.add(document.documentElement);
+  // States a reader brings about (hover, focus, an open drawer's :checked toggle, a :target heading)
+  // are matched as if they held, so that the first hover, focus or tap looks as it will later.
+  const STATES = "hover|focus-visible|focus-within|focus|active|checked|target|visited|link|disabled|enabled"
+    + "|indeterminate|placeholder-shown|invalid|valid";
+  const STATE = new RegExp(":not\\(\\s*:(?:" + STATES + ")\\s*\\)|:(?:" + STATES + ")(?![\\w-])", "g");
   const PSEUDO = new RegExp("::?(?:before|after|marker|placeholder|selection|first-line|first-letter|backdrop"
     + "|file-selector-button|-webkit-[\\w-]+|-moz-[\\w-]+|-ms-[\\w-]+)(?:\\([^)]*\\))?", "g");
   const matches = (selector) => {
     // ":before, *" → ", *" → "*, *": a pseudo-element alone stands for the element it is on.
-    const plain = selector.replace(PSEUDO, "").replace(/(^|,)\s*(?=,|$)/g, "$1*");
-    let found;
-    try { found = document.querySelectorAll(plain); } catch (e) { return false; }
-    for (const el of found) if (firstScreen.has(el)) return true;
-    return false;
+    // What stripping leaves empty stands for any element: "(,x)" → "(*,x)", "> .a" → "* > .a".
+    const plain = selector.replace(PSEUDO, "").replace(STATE, "")
+      .replace(/(^|,|\()\s*(?=[,)]|$)/g, "$1*")
+      .replace(/(^|,|\()\s*(?=[>+~])/g, "$1* ")
+      .replace(/([>+~])\s*(?=[,)]|$)/g, "$1 *");
+    try { return document.querySelector(plain) !== null; } catch (e) { return false; }
   };
   const kept = [];
   const walk = (rules, key) => {
@@ -88,8 +91,8 @@ MATCH_JS = r"""
         if (matches(rule.selectorText)) kept.push(k);
       } else if (rule instanceof CSSMediaRule || rule instanceof CSSSupportsRule) {
         walk(rule.cssRules, k);
-      } else if (!(rule instanceof CSSKeyframesRule)) {
-        kept.push(k);  // @property, @layer statements and the like: small, keep
+      } else {
+        kept.push(k);  // @keyframes, @property, @layer statements and the like: small, keep
       }
     });
   };
@@ -160,9 +163,9 @@ SERIALIZE_JS = r"""
 """
 
 HEADER = """{#- Generated by overrides/critical_css.py: do not edit; rerun it after a Material upgrade or a change
-    to the page structure. The rules of Material's stylesheets that the first screen of any page
-    uses (phone and desktop, light and dark), inlined by overrides/main.html while Material still
-    links exactly these files. -#}
+    to the page structure. The rules of Material's stylesheets that the guide's pages use, in any
+    state a reader brings about (phone and desktop, light and dark), inlined by overrides/main.html
+    while Material still links exactly these files. -#}
 """
 
 
@@ -206,10 +209,14 @@ def generate() -> str:
                     page = context.new_page()
                     for path in lh.site_pages(site):
                         page.goto(base + path, wait_until="load")
+                        page.wait_for_function(FETCHED_JS)
+                        # The page as the load leaves it, then as Material's bundle makes it (it wraps
+                        # tables, adds copy buttons): both must look right from the inline rules alone.
+                        found = page.evaluate(f"() => {{ {js_sheets} return ({MATCH_JS})(); }}")
+                        page.evaluate(FIRST_ACTION_JS)
                         page.wait_for_function(LOADED_JS)
-                        found = page.evaluate(
-                            f"(fold) => {{ {js_sheets} return ({MATCH_JS})(fold); }}", options["viewport"]["height"]
-                        )
+                        page.wait_for_timeout(200)  # the bundle's first round of components
+                        found += page.evaluate(f"() => {{ {js_sheets} return ({MATCH_JS})(); }}")
                         for k in found:
                             order.setdefault(k, len(order))
                         kept.update(found)
@@ -218,6 +225,8 @@ def generate() -> str:
             context = browser.new_context(**VIEWPORTS["desktop"])
             page = context.new_page()
             page.goto(base + "/", wait_until="load")
+            page.evaluate(FIRST_ACTION_JS)
+            page.wait_for_function(LOADED_JS)
             result = page.evaluate(
                 f"(args) => {{ {js_sheets} return ({SERIALIZE_JS})(args); }}",
                 [sorted(kept), GUIDE_CSS.read_text(encoding="utf-8")],

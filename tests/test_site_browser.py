@@ -293,6 +293,113 @@ def test_feedback_widget_posts_json(
     assert isinstance(first["version"], int) and first["title"] and first["path"].endswith("/create-key/")
 
 
+def _fresh_page(browser: Browser, requests_seen: list[str], **options: Any) -> tuple[BrowserContext, Page]:
+    """A page no earlier test has touched: the bundle must not have been started by anyone."""
+    context = _context(browser, requests_seen, **options)
+    return context, context.new_page()
+
+
+def _bundle_requests(requests_seen: list[str], start: int) -> list[str]:
+    return [url for url in requests_seen[start:] if "/javascripts/bundle." in url]
+
+
+def test_material_bundle_waits_for_the_first_action(browser: Browser, site_url: str, requests_seen: list[str]) -> None:
+    """Nothing of Material's bundle runs during the load (issue 14's long task); one pointer move starts it."""
+    with_code = [p for p in _guide_pages() if "```" in p.body]
+    context, page = _fresh_page(browser, requests_seen, viewport=DESKTOP)
+    try:
+        start = len(requests_seen)
+        page.goto(site_url + with_code[0].url, wait_until="load")
+        page.wait_for_timeout(500)
+        assert _bundle_requests(requests_seen, start) == [], "the bundle was fetched before any action"
+        assert page.evaluate("window.__guideBundle") == "waiting"
+        assert page.locator("article .md-code__button, article .md-clipboard").count() == 0
+        # Our own script did not wait: the skip link already points at the title.
+        expect(page.locator("a.md-skip")).to_have_attribute("href", "#page-title")
+        page.mouse.move(200, 200)
+        page.wait_for_function("window.__guideBundle === 'started'")
+        assert len(_bundle_requests(requests_seen, start)) == 1
+        copy = page.locator("article .highlight").first.get_by_role("button", name="Copy to clipboard")
+        expect(copy).to_be_attached()
+    finally:
+        context.close()
+
+
+# Computed style of every element, kept in the page, then compared there: what differs is returned.
+_SNAPSHOT_JS = """() => {
+  const props = `display position float visibility box-sizing width max-width margin-top margin-right margin-bottom
+    margin-left padding-top padding-right padding-bottom padding-left border-top-width border-bottom-width font-family
+    font-size font-weight line-height color background-color text-align white-space overflow-x transform opacity
+    z-index`.split(/\\s+/);
+  const pseudo = ["", "::before", "::after"];
+  return [...document.querySelectorAll("body *")].map(el => pseudo.map(p => {
+    const s = getComputedStyle(el, p || null);
+    return props.map(name => s.getPropertyValue(name)).join("|") + (p ? "|" + s.content : "");
+  }).join("||"));
+}"""
+
+
+@pytest.mark.parametrize("viewport", ["phone", "desktop"])
+def test_inline_css_styles_every_page_as_materials_stylesheets_do(
+    browser: Browser, site_url: str, requests_seen: list[str], viewport: str
+) -> None:
+    """Applying Material's full stylesheets (the reader's first action) changes nothing on any page:
+    the inline rules (overrides/critical_css.py) are all the first paint needs, so nothing moves later."""
+    options: dict[str, Any] = {"viewport": PHONE} if viewport == "phone" else {"viewport": DESKTOP}
+    context, page = _fresh_page(browser, requests_seen, **options)
+    try:
+        problems = []
+        for guide_page in [*_guide_pages(), None]:
+            path = guide_page.url if guide_page else "404.html"
+            page.goto(site_url + path, wait_until="load")
+            page.wait_for_function("[...document.querySelectorAll('link[data-guide-deferred]')].every(l => l.sheet)")
+            assert page.evaluate("window.__guideBundle") == "waiting"
+            before = page.evaluate(_SNAPSHOT_JS)
+            page.evaluate(
+                "document.querySelectorAll('link[data-guide-deferred]').forEach(l => l.sheet.media.mediaText = 'all')"
+            )
+            after = page.evaluate(_SNAPSHOT_JS)
+            assert len(before) == len(after)
+            changed = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
+            if changed:
+                first = page.evaluate(
+                    "(i) => { const el = document.querySelectorAll('body *')[i]; return el.outerHTML.slice(0, 120); }",
+                    changed[0],
+                )
+                problems.append(f"{path}: {len(changed)} element(s) restyled, first {first}")
+        assert not problems, "rerun overrides/critical_css.py:\n" + "\n".join(problems)
+    finally:
+        context.close()
+
+
+def test_search_shortcut_as_the_first_action_opens_search(
+    browser: Browser, site_url: str, requests_seen: list[str]
+) -> None:
+    """A reader whose first act is "/" still lands in the search box: the key is replayed once Material listens."""
+    context, page = _fresh_page(browser, requests_seen, viewport=DESKTOP)
+    try:
+        page.goto(site_url + "billing/", wait_until="load")
+        assert page.evaluate("window.__guideBundle") == "waiting"
+        page.keyboard.press("/")
+        box = page.get_by_role("textbox", name="Search")
+        expect(box).to_be_focused()
+        box.press_sequentially("secret key")
+        expect(page.locator(".md-search-result__item").first).to_be_visible()
+    finally:
+        context.close()
+
+
+def test_first_touch_on_a_phone_starts_the_bundle(browser: Browser, site_url: str, requests_seen: list[str]) -> None:
+    context, page = _fresh_page(browser, requests_seen, viewport=PHONE, is_mobile=True, has_touch=True)
+    try:
+        page.goto(site_url + "test-key/", wait_until="load")
+        assert page.evaluate("window.__guideBundle") == "waiting"
+        page.touchscreen.tap(20, 400)
+        page.wait_for_function("window.__guideBundle === 'started'")
+    finally:
+        context.close()
+
+
 def test_loopback_check_flags_other_origins() -> None:
     """The request guard proves itself: loopback and data URLs pass, anything else does not."""
     assert _is_loopback("http://127.0.0.1:8123/assets/x.css") and _is_loopback("data:image/svg+xml,<svg/>")

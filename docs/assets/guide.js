@@ -4,7 +4,8 @@
    - "Was this page helpful?" posts {page, helpful, version, title, path} as JSON to the endpoint
      in extra.feedback_endpoint. The form is only in the page when one is configured, and stays
      hidden until this script has wired it.
-   Material's instant navigation swaps pages without reloading, so both run on every document$. */
+   Material's instant navigation swaps pages without reloading, so both run on every document$
+   once Material has started. */
 (function () {
   "use strict";
 
@@ -65,11 +66,17 @@
     wireFeedback();
   }
 
-  if (window.document$ && typeof window.document$.subscribe === "function") {
-    window.document$.subscribe(init);
-  } else if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", init);
+  // Material's bundle starts at the reader's first action (overrides/partials/bundle-on-first-use.html),
+  // after this script: wire the page now, then again on every page instant navigation brings.
+  function followMaterial() {
+    if (window.document$ && typeof window.document$.subscribe === "function") window.document$.subscribe(init);
+  }
+
+  if (window.document$) {
+    followMaterial();
   } else {
-    init();
+    document.addEventListener("guide:material", followMaterial, { once: true });
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+    else init();
   }
 })();
