@@ -32,6 +32,7 @@ from checks.drift.ui import (
     UiOptions,
     check_ui,
     conclude,
+    mask_script,
     nearest,
     page_text,
     parse_aria_snapshot,
@@ -345,6 +346,54 @@ def test_canary_is_in_no_screenshot_trace_or_report(run: Run, standin: StandIn, 
 def test_screenshot_is_withheld_when_a_key_is_on_screen(browser: Browser, tmp_path: Path) -> None:
     page = browser.new_page()  # no guard, no masking script
     page.set_content(f"<p>{CANARY}</p>")
+    shot = tmp_path / "shot.png"
+    assert safe_screenshot(page, shot) == "screenshot withheld: key-shaped text was on the page"
+    assert not shot.exists()
+    page.close()
+
+
+_SHADOW_COMPONENT = """
+<key-card></key-card>
+<script>
+  customElements.define("key-card", class extends HTMLElement {
+    connectedCallback() {
+      window.cardRoot = this.attachShadow({ mode: "closed" });  // closed: invisible to the page's walkers
+      setTimeout(() => { window.cardRoot.innerHTML = "<p>Your key</p><p>__KEY__</p><input value='__KEY__'>"; }, 50);
+    }
+  });
+</script>
+"""
+
+
+def test_a_key_in_a_closed_shadow_root_is_masked_before_the_screenshot(browser: Browser, tmp_path: Path) -> None:
+    """Web components keep their text in shadow roots, outside the document's observer: masked there too."""
+    page = browser.new_page()
+    page.add_init_script(script=mask_script())
+    html = _SHADOW_COMPONENT.replace("__KEY__", CANARY)
+    page.route("http://keyguide.test/", lambda route: route.fulfill(body=html, content_type="text/html"))
+    page.goto("http://keyguide.test/")  # a navigation, as live: init scripts run in each new document
+    page.wait_for_function("() => window.cardRoot && window.cardRoot.querySelector('input')")
+    shown = page.evaluate("() => window.cardRoot.textContent + ' ' + window.cardRoot.querySelector('input').value")
+    assert CANARY not in shown and "sk-proj-[REDACTED]" in shown
+    assert "sk-proj-[REDACTED]" in page_text(page) and CANARY not in page_text(page)
+    shot = tmp_path / "shot.png"
+    assert safe_screenshot(page, shot) is None and shot.exists()
+    page.close()
+
+
+@pytest.mark.parametrize("where", ["open shadow root", "frame"])
+def test_screenshot_is_withheld_when_a_key_hides_in_a_shadow_root_or_frame(
+    browser: Browser, tmp_path: Path, where: str
+) -> None:
+    page = browser.new_page()  # no masking script: page_text alone must still see the key
+    if where == "frame":
+        page.set_content(f"<p>Settings</p><iframe srcdoc='<p>{CANARY}</p>'></iframe>")
+        page.wait_for_function("() => document.querySelector('iframe').contentDocument?.body?.innerText")
+    else:
+        page.set_content(
+            f"<div id=host></div><script>document.getElementById('host').attachShadow({{mode: 'open'}})"
+            f".innerHTML = '<p>{CANARY}</p>';</script>"
+        )
     shot = tmp_path / "shot.png"
     assert safe_screenshot(page, shot) == "screenshot withheld: key-shaped text was on the page"
     assert not shot.exists()

@@ -1,5 +1,6 @@
-"""No key on screen or in a trace: key-shaped text masked in the DOM before it is painted, screenshots
-taken only of masked pages, and retained traces rewritten through the redactor (cookies, bearer tokens)."""
+"""No key on screen or in a trace: key-shaped text masked in the DOM before it is painted (shadow roots
+and frames too), screenshots taken only of masked pages, and retained traces rewritten through the
+redactor (cookies, bearer tokens)."""
 
 from __future__ import annotations
 
@@ -65,13 +66,20 @@ _MASK_JS = r"""
       const masked = mask(node.value); if (masked !== node.value) node.value = masked;
     }
   };
+  // Shadow roots (web components) are outside the document's tree walker and its observer: every
+  // one, open or closed, is caught as it is attached (this script runs before the page's own).
+  const shadows = new Set();
+  let adopt = () => {};
   const scrub = (root) => {
     if (!root) return;
     scrubOne(root);
     if (root.nodeType !== Node.ELEMENT_NODE && root.nodeType !== Node.DOCUMENT_NODE
         && root.nodeType !== Node.DOCUMENT_FRAGMENT_NODE) return;
     const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT | NodeFilter.SHOW_ELEMENT);
-    for (let node = walker.nextNode(); node; node = walker.nextNode()) scrubOne(node);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      scrubOne(node);
+      if (node.shadowRoot) adopt(node.shadowRoot);
+    }
   };
   // Values set from JavaScript (a key shown in a read-only input) never become attributes.
   for (const proto of [HTMLInputElement.prototype, HTMLTextAreaElement.prototype]) {
@@ -90,9 +98,28 @@ _MASK_JS = r"""
       else scrubOne(r.target);
     }
   });
-  observer.observe(document, { subtree: true, childList: true, characterData: true, attributes: true,
-                              attributeFilter: ATTRS });
-  Object.defineProperty(window, "__keyguideMask", { value: () => scrub(document), configurable: false });
+  const OBSERVE = { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ATTRS };
+  observer.observe(document, OBSERVE);
+  adopt = (root) => {
+    if (shadows.has(root)) return;
+    shadows.add(root);
+    observer.observe(root, OBSERVE);
+    scrub(root);
+  };
+  const attachShadow = Element.prototype.attachShadow;
+  Element.prototype.attachShadow = function (...args) {
+    const root = attachShadow.apply(this, args);
+    adopt(root);
+    return root;
+  };
+  const scrubAll = () => { scrub(document); for (const root of shadows) scrub(root); };
+  // What the shadow roots show, closed ones included, for the screenshot's last look (page_text).
+  const shadowText = () => [...shadows].map((root) => [
+    ...[...root.children].map((el) => (el instanceof HTMLElement ? el.innerText : el.textContent) || ""),
+    ...[...root.querySelectorAll("input, textarea")].map((el) => el.value),
+  ].join("\n")).join("\n");
+  Object.defineProperty(window, "__keyguideMask", { value: scrubAll, configurable: false });
+  Object.defineProperty(window, "__keyguideShadowText", { value: shadowText, configurable: false });
 })();
 """
 
@@ -102,21 +129,43 @@ def mask_script(facts: Facts | None = None, secrets: Iterable[str] | None = None
     return _MASK_JS.replace("__PATTERNS__", json.dumps(mask_patterns(facts, secrets)))
 
 
+# One frame's visible text, form values and title, open shadow roots included (walked here, so a page
+# without the mask script is read whole too), and closed ones as the mask script caught them.
+_FRAME_TEXT_JS = """() => {
+  const parts = [document.title];
+  const read = (root) => {
+    parts.push(root === document ? (document.body ? document.body.innerText : "")
+      : [...root.children].map((el) => (el instanceof HTMLElement ? el.innerText : el.textContent) || "").join("\\n"));
+    for (const el of root.querySelectorAll("*")) {
+      if ((el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement) && el.value) parts.push(el.value);
+      if (el.shadowRoot) read(el.shadowRoot);
+    }
+  };
+  read(document);
+  if (window.__keyguideShadowText) parts.push(window.__keyguideShadowText());
+  return parts.join("\\n");
+}"""
+
+
 def page_text(page: Page) -> str:
-    """What a screenshot could show: the visible text, form values and the title."""
-    return str(
-        page.evaluate(
-            """() => [document.title, document.body ? document.body.innerText : "",
-                 ...Array.from(document.querySelectorAll("input, textarea")).map((e) => e.value)].join("\\n")"""
-        )
-    )
+    """What a screenshot could show: every frame's visible text, form values and title, shadow DOM included."""
+    texts = [str(page.evaluate(_FRAME_TEXT_JS))]
+    for frame in page.frames:
+        if frame is page.main_frame:
+            continue
+        try:
+            texts.append(str(frame.evaluate(_FRAME_TEXT_JS)))
+        except PlaywrightError:
+            continue  # a frame that went away while it was read shows nothing either
+    return "\n".join(texts)
 
 
 def safe_screenshot(page: Page, path: Path, redactor: Redactor | None = None) -> str | None:
     """Screenshot `page` to `path` unless key-shaped text is on screen; None, or why it was withheld."""
     redactor = redactor or current_redactor()
     try:
-        page.evaluate("() => window.__keyguideMask && window.__keyguideMask()")
+        for frame in page.frames:
+            frame.evaluate("() => window.__keyguideMask && window.__keyguideMask()")
         text = page_text(page)
     except PlaywrightError as exc:
         return f"screenshot not taken: {exc.message.splitlines()[0]}"
