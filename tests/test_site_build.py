@@ -105,7 +105,11 @@ def test_feedback_widget_absent_without_endpoint(site_build: BuildResult, built_
     config = (site_build.site_dir.parent / "mkdocs.yml").read_text(encoding="utf-8")
     if not re.search(r'^\s*feedback_endpoint:\s*(""|\'\'|null|~)?\s*(#.*)?$', config, re.MULTILINE):
         pytest.skip("mkdocs.yml sets a feedback endpoint; tests/test_site_browser.py covers that case")
-    with_widget = [p for p in built_site.rglob("*.html") if "data-guide-feedback" in p.read_text(encoding="utf-8")]
+    with_widget = [
+        p
+        for p in built_site.rglob("*.html")
+        if BeautifulSoup(p.read_text(encoding="utf-8"), "html.parser").select("[data-guide-feedback]")
+    ]
     assert not with_widget, f"feedback form rendered without an endpoint: {with_widget[:3]}"
 
 
