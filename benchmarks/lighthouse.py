@@ -10,8 +10,9 @@ the theme knows what to fix.
 
     .venv/bin/python benchmarks/lighthouse.py [--site DIR] [--runs 3] [--out artifacts/lighthouse]
 
-Theme work that these figures steer: overrides/main.html (critical CSS inline, stylesheets and
-scripts off the critical path) and overrides/critical_css.py (regenerates the inline rules).
+Theme work that these figures steer: overrides/main.html (the pages' CSS inline, one first paint),
+overrides/partials/bundle-on-first-use.html (Material's bundle and stylesheets at the reader's first
+action) and overrides/critical_css.py (regenerates the inline rules).
 
 Lighthouse is installed once into ~/.cache/keyguide/lighthouse-12.2.3 ($KEYGUIDE_LIGHTHOUSE_DIR).
 A figure-printing script, not a test: it exits 0 unless the build or Lighthouse itself fails
