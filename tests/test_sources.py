@@ -47,7 +47,7 @@ BLOB = "values.env_api_key"  # a github.com blob: read raw
 
 FAST = RetryPolicy(attempts=2, backoff=0.05, retry_after_cap=1.0, timeout=3.0)
 SETTINGS = LinkSettings(recheck_delay=0.05, challenge_wait=1.5, browser_timeout=10.0)
-NO_BROWSER = LinkSettings(browser=False)
+NO_BROWSER = LinkSettings(browser=False, recheck_delay=0.05)
 
 
 def check(standin: StandIn, *facts: str, settings: LinkSettings = NO_BROWSER) -> dict[str, Result]:
@@ -193,6 +193,27 @@ def test_unreachable_sources_are_inconclusive(standin: StandIn, fault: Fault, re
     result = one(standin, HELP)
     assert result.status is Status.INCONCLUSIVE
     assert reason in result.reason
+
+
+@pytest.mark.parametrize("kind", ["server_error", "drop"])
+def test_a_source_that_fails_for_a_moment_settles_on_the_final_pass(standin: StandIn, kind: str) -> None:
+    """A hiccup that outlasts the retries (every attempt of the first pass fails) is read again after a pause."""
+    fault = Fault(kind=kind, route=CASES[HELP].url, times=FAST.attempts)
+    standin.faults.inject(fault)
+    without = one(standin, HELP, settings=LinkSettings(browser=False, recheck=False))
+    assert without.status is Status.INCONCLUSIVE  # the first pass alone gives up
+    standin.faults.clear()
+    standin.faults.inject(fault)
+    result = one(standin, HELP)
+    assert result.status is Status.OK, result.reason
+    assert any(note.endswith("settled on the final pass") for note in result.notes), result.notes
+    assert "final pass:" in result.evidence
+
+
+def test_a_source_that_stays_down_is_still_inconclusive_after_the_final_pass(standin: StandIn) -> None:
+    standin.faults.inject(Fault(kind="server_error", route=CASES[HELP].url))
+    result = one(standin, HELP)
+    assert result.status is Status.INCONCLUSIVE and "still inconclusive on the final pass" in result.notes
 
 
 def test_an_error_inside_a_check_is_inconclusive_never_a_crash(standin: StandIn) -> None:

@@ -80,6 +80,7 @@ class Read:
     page: PageText | None = None  # served: the visible text
     gone: int | None = None  # the HTTP status when the document is gone (404/410)
     problem: str | None = None  # why it could not be judged (an inconclusive reason)
+    transient: bool = False  # the problem may pass (no answer, 429, 5xx): worth a final pass
     shown_at: str = ""  # the original URL a reader lands on (after redirects)
     evidence: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -125,6 +126,8 @@ class SourceChecker:
         self.fetcher = Fetcher(client, self.remapper, self.policy, self.settings)
         try:
             results = await asyncio.gather(*(self.check_safely(case) for case in cases))
+            if self.settings.recheck:
+                results = await self._final_pass(cases, results)
         finally:
             if self._client is None:
                 await client.aclose()
@@ -132,6 +135,37 @@ class SourceChecker:
                 await self.browser.aclose()
         self.wall_time = time.monotonic() - started
         return {result.id: result for result in results}
+
+    async def _final_pass(self, cases: list[SourceCase], results: list[Result]) -> list[Result]:
+        """One more read, after a pause, of documents that failed in a way that may pass (as the
+        link checker does): a network hiccup or a 429 burst should not leave a fact unverified."""
+        again = [
+            i for i, case in enumerate(cases) if results[i].status is Status.INCONCLUSIVE and self._transient(case)
+        ]
+        if not again:
+            return results
+        assert self.fetcher is not None
+        await asyncio.sleep(self.settings.recheck_delay)
+        for i in again:
+            for reading in reading_plan(cases[i].url):
+                self._reads.pop((reading.url, reading.format), None)
+                self.fetcher.forget(reading.url)
+        second = await asyncio.gather(*(self.check_safely(cases[i]) for i in again))
+        for i, result in zip(again, second, strict=True):
+            first = results[i]
+            result.evidence = [*first.evidence, "final pass:", *result.evidence]
+            if result.status is Status.INCONCLUSIVE:
+                result.notes.append("still inconclusive on the final pass")
+            else:
+                result.notes.append(f"inconclusive at first ({first.reason}); settled on the final pass")
+            results[i] = result
+        return results
+
+    def _transient(self, case: SourceCase) -> bool:
+        """Whether a document this case read failed in a way that may pass."""
+        tasks = [self._reads.get((r.url, r.format)) for r in reading_plan(case.url)]
+        done = [t for t in tasks if t is not None and t.done() and not t.cancelled() and t.exception() is None]
+        return any(t.result().transient for t in done)
 
     async def check_safely(self, case: SourceCase) -> Result:
         """`check`, with any unexpected error turned into an inconclusive result (never a crash)."""
@@ -159,6 +193,7 @@ class SourceChecker:
         response, status = probe.response, probe.status
         if response is None:
             read.problem = transport_reason(probe.error) if probe.error else "no answer"
+            read.transient = True
             return read
         if reason := sign_in_hop(probe):
             read.problem = reason
@@ -172,6 +207,7 @@ class SourceChecker:
             read.problem = "needs a signed-in session (HTTP 401)"
         elif status is not None and (status == 429 or status >= 500):
             read.problem = status_reason(status) or f"HTTP {status}"
+            read.transient = True
         elif response.is_redirect:
             read.problem = f"redirects in a loop or more than {len(probe.chain) - 1} times"
         elif status is not None and status >= 400:
