@@ -9,9 +9,24 @@
 (function () {
   "use strict";
 
+  // The skip link moves focus itself rather than leaving it to the browser's fragment navigation,
+  // which Material's instant navigation may take over (also while its bundle is starting up).
+  function skipToTitle(event) {
+    var title = document.getElementById("page-title");
+    if (!title) return;
+    event.preventDefault();
+    title.focus({ preventScroll: true });
+    title.scrollIntoView();
+  }
+
   function pointSkipLinkAtTitle() {
     var skip = document.querySelector(".md-skip");
-    if (skip && document.getElementById("page-title")) skip.setAttribute("href", "#page-title");
+    if (!skip || !document.getElementById("page-title")) return;
+    skip.setAttribute("href", "#page-title");
+    if (!skip.dataset.wired) {
+      skip.dataset.wired = "1";
+      skip.addEventListener("click", skipToTitle);
+    }
   }
 
   function send(form, helpful) {
