@@ -23,7 +23,7 @@ BENCHMARKS = ROOT / "benchmarks"
 SMOKE_ARGS = {
     "build_scaling.py": ["--smoke"],
     "links.py": ["--links", "4", "--hosts", "2", "--latency", "0", "--repeat", "1", "--skip-others"],
-    "lighthouse.py": ["--pages", "/", "--runs", "1"],
+    "lighthouse.py": ["--pages", "/", "--runs", "1", "--warmup", "0"],
 }
 
 
