@@ -113,13 +113,9 @@ _MASK_JS = r"""
     return root;
   };
   const scrubAll = () => { scrub(document); for (const root of shadows) scrub(root); };
-  // What the shadow roots show, closed ones included, for the screenshot's last look (page_text).
-  const shadowText = () => [...shadows].map((root) => [
-    ...[...root.children].map((el) => (el instanceof HTMLElement ? el.innerText : el.textContent) || ""),
-    ...[...root.querySelectorAll("input, textarea")].map((el) => el.value),
-  ].join("\n")).join("\n");
   Object.defineProperty(window, "__keyguideMask", { value: scrubAll, configurable: false });
-  Object.defineProperty(window, "__keyguideShadowText", { value: shadowText, configurable: false });
+  // Every shadow root, closed ones included, for the screenshot's last look (page_text).
+  Object.defineProperty(window, "__keyguideShadowRoots", { value: () => [...shadows], configurable: false });
 })();
 """
 
@@ -130,10 +126,13 @@ def mask_script(facts: Facts | None = None, secrets: Iterable[str] | None = None
 
 
 # One frame's visible text, form values and title, open shadow roots included (walked here, so a page
-# without the mask script is read whole too), and closed ones as the mask script caught them.
+# without the mask script is read whole too), and every root the mask script caught (closed ones too).
 _FRAME_TEXT_JS = """() => {
   const parts = [document.title];
+  const seen = new Set();
   const read = (root) => {
+    if (seen.has(root)) return;
+    seen.add(root);
     parts.push(root === document ? (document.body ? document.body.innerText : "")
       : [...root.children].map((el) => (el instanceof HTMLElement ? el.innerText : el.textContent) || "").join("\\n"));
     for (const el of root.querySelectorAll("*")) {
@@ -142,7 +141,7 @@ _FRAME_TEXT_JS = """() => {
     }
   };
   read(document);
-  if (window.__keyguideShadowText) parts.push(window.__keyguideShadowText());
+  for (const root of window.__keyguideShadowRoots ? window.__keyguideShadowRoots() : []) read(root);
   return parts.join("\\n");
 }"""
 
