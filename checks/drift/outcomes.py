@@ -66,6 +66,15 @@ class Result:
         fields["steps"] = [Step(**step) for step in fields.get("steps", [])]
         return cls(**fields)
 
+    def after_final_pass(self, first: Result, *, settled: bool) -> Result:
+        """This, the final pass's result, with the first try's evidence kept and how it ended said."""
+        self.evidence = [*first.evidence, "final pass:", *self.evidence]
+        if settled:
+            self.notes.append(f"inconclusive at first ({first.reason}); settled on the final pass")
+        else:
+            self.notes.append("still inconclusive on the final pass")
+        return self
+
     def message(self) -> str:
         """The line a writer reads in pytest's output and the summary."""
         if self.status is Status.INCONCLUSIVE:

@@ -152,13 +152,7 @@ class SourceChecker:
                 self.fetcher.forget(reading.url)
         second = await asyncio.gather(*(self.check_safely(cases[i]) for i in again))
         for i, result in zip(again, second, strict=True):
-            first = results[i]
-            result.evidence = [*first.evidence, "final pass:", *result.evidence]
-            if result.status is Status.INCONCLUSIVE:
-                result.notes.append("still inconclusive on the final pass")
-            else:
-                result.notes.append(f"inconclusive at first ({first.reason}); settled on the final pass")
-            results[i] = result
+            results[i] = result.after_final_pass(results[i], settled=result.status is not Status.INCONCLUSIVE)
         return results
 
     def _transient(self, case: SourceCase) -> bool:

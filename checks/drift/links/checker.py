@@ -107,13 +107,8 @@ class LinkChecker:
         second = await self._pass(again)
         for target in again:
             result, pending, probe = second[target.id]
-            first = results[target.id][0]
-            result.evidence = [*first.evidence, "final pass:", *result.evidence]
-            if result.status is Status.INCONCLUSIVE and pending is None:
-                result.notes.append("still inconclusive on the final pass")
-            else:
-                result.notes.append(f"inconclusive at first ({first.reason}); settled on the final pass")
-            results[target.id] = (result, pending, probe)
+            settled = result.status is not Status.INCONCLUSIVE or pending is not None
+            results[target.id] = (result.after_final_pass(results[target.id][0], settled=settled), pending, probe)
         return results
 
     async def _browser_pass(
