@@ -53,7 +53,7 @@ def test_an_unverified_code_reads_not_documented_never_none() -> None:
     facts = load_facts()
     rows = _rows()
     unverified = [fid for fid, fact in facts.errors.items() if "code" in fact.unverified]
-    assert {"missing_api_key", "ip_not_authorized", "server_error"} <= set(unverified)
+    assert {"missing_api_key", "server_error"} <= set(unverified)
     for fact_id, cells in rows.items():
         assert cells[2] != "none", f"errors.{fact_id}: the code column says 'none'"
         if fact_id in unverified:
