@@ -368,3 +368,14 @@ def test_changing_mkdocs_yml_changes_the_hand_over_page(tmp_path: Path) -> None:
     assert "Relay keeps your key in a secrets vault" not in page
     assert "can send requests to these regional addresses of OpenAI: eu.api.openai.com" in page
     assert "project Global" not in page
+
+
+def test_whats_new_shows_every_pages_latest_change(built_site: Path) -> None:
+    """Every page's newest changelog entry reaches readers on What's new, with its page and version."""
+    from keyguide.pages import all_pages
+
+    text = _text(built_site / "whats-new" / "index.html")
+    for page in all_pages(DOCS):
+        newest = page.meta.changelog[0]
+        entry = f"{newest.date.isoformat()} · {page.meta.title} · version {newest.version}: {newest.summary}"
+        assert " ".join(entry.split()) in text, f"What's new lacks {page.path}: {entry[:80]}"
