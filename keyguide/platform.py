@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,15 +18,23 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from keyguide import yamlload
 from keyguide.facts import FactsError
 
-REQUIRED_LABELS = ("key_field", "save", "test", "success")
+REQUIRED_LABELS = ("key_field", "save", "test", "success", "disconnect")
 # What each required field is for, named in the error when one is missing.
 PLATFORM_FIELDS = {
     "name": "the platform's name, as the pages show it",
     "menu_path": "the menu path to the OpenAI connection",
     "labels": "the labels of the platform's OpenAI settings",
-    "scopes": "the permissions a Restricted key needs (a list of resource and permission: Read or Write)",
+    "scopes": "the permissions a Restricted key needs (a list of resource and permission: Read, Write or Request)",
     "egress_addresses": "the IP addresses or CIDR ranges the platform's OpenAI requests come from",
+    "key_handling": "what the platform does with a customer's key (storage, encryption, access, revoke)",
+    "key_handling.storage": "where the platform stores a customer's key",
+    "key_handling.encryption": "how the platform encrypts the key, at rest and in transit",
+    "key_handling.access": "who, at the platform and in the customer's workspace, can see or use the key",
+    "key_handling.revoke": "what disconnecting does, so a customer can revoke the platform's access at once",
+    "regional_hosts": "the OpenAI regional API hosts the platform can call ([] for none: global host only)",
 }
+# A regional API host of OpenAI's data residency ("eu.api.openai.com"); the global one is api.openai.com.
+REGIONAL_HOST = re.compile(r"^[a-z]{2,3}\.api\.openai\.com$")
 
 
 class _ConfigLoader(yamlload.SafeLoader):
@@ -75,7 +84,22 @@ class Scope(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     resource: str = Field(min_length=1)
-    permission: Literal["Read", "Write"]
+    # OpenAI's levels: None, Read, Write, or a request-level permission such as Request (help 8867743).
+    permission: Literal["Read", "Write", "Request"]
+
+
+class KeyHandling(BaseModel):
+    """What the platform does with a customer's OpenAI key, in sentences the guide shows as written.
+
+    A customer who hands over a key must be able to read where it is kept, how it is protected, who
+    can see it and how to take it back; only the platform can say, so it is configuration, not facts.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    storage: str = Field(min_length=10)
+    encryption: str = Field(min_length=10)
+    access: str = Field(min_length=10)
+    revoke: str = Field(min_length=10)
 
 
 class PlatformConfig(BaseModel):
@@ -87,6 +111,18 @@ class PlatformConfig(BaseModel):
     scopes: list[Scope] = Field(min_length=1)
     # The addresses the platform's OpenAI requests come from, for customers' IP allowlists.
     egress_addresses: list[str] = Field(min_length=1)
+    key_handling: KeyHandling
+    # OpenAI's regional hosts (data residency) the platform can send a project's requests to; an
+    # empty list means the global host only, and the guide tells readers to keep the project Global.
+    regional_hosts: list[str]
+
+    @field_validator("regional_hosts")
+    @classmethod
+    def _regional(cls, hosts: list[str]) -> list[str]:
+        for host in hosts:
+            if not REGIONAL_HOST.match(host):
+                raise ValueError(f"{host!r} is not an OpenAI regional API host such as eu.api.openai.com")
+        return hosts
 
     @field_validator("egress_addresses")
     @classmethod
@@ -109,7 +145,8 @@ def platform_config(extra: dict[str, Any], where: str) -> PlatformConfig:
     """Validate `extra.platform`; raise FactsError naming the field."""
     raw = extra.get("platform")
     if raw is None:
-        raise FactsError(f"{where}: extra.platform is missing (name, menu_path, labels, scopes, egress_addresses)")
+        fields = ", ".join(field for field in PLATFORM_FIELDS if "." not in field)
+        raise FactsError(f"{where}: extra.platform is missing ({fields})")
     try:
         config = PlatformConfig.model_validate(raw)
     except ValidationError as exc:

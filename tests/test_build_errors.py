@@ -165,6 +165,32 @@ def platform_missing_label(project: Path) -> tuple[str, ...]:
     return ("mkdocs.yml", "extra.platform.labels", "save")
 
 
+def platform_missing_key_storage(project: Path) -> tuple[str, ...]:
+    """What the platform does with a customer's key is on the reader's page: its absence stops the build."""
+    _platform_line(project, "storage")
+    return ("mkdocs.yml", "extra.platform.key_handling.storage", "where the platform stores")
+
+
+def platform_missing_revoke(project: Path) -> tuple[str, ...]:
+    _platform_line(project, "revoke")
+    return ("mkdocs.yml", "extra.platform.key_handling.revoke", "missing")
+
+
+def platform_empty_key_access(project: Path) -> tuple[str, ...]:
+    _edit(project / "mkdocs.yml", lambda text: re.sub(r"(?m)^(      access:).*$", r"\1 ''", text, count=1))
+    return ("mkdocs.yml", "extra.platform.key_handling.access")
+
+
+def platform_missing_regional_hosts(project: Path) -> tuple[str, ...]:
+    _platform_line(project, "regional_hosts")
+    return ("mkdocs.yml", "extra.platform.regional_hosts", "regional API hosts")
+
+
+def platform_bad_regional_host(project: Path) -> tuple[str, ...]:
+    _edit(project / "mkdocs.yml", lambda text: text.replace("regional_hosts: []", "regional_hosts: [eu.example]"))
+    return ("mkdocs.yml", "extra.platform.regional_hosts", "eu.example")
+
+
 CASES = [
     facts_unchecked_value,
     facts_value_not_in_quote,
@@ -179,6 +205,11 @@ CASES = [
     facts_bad_yaml,
     platform_missing_name,
     platform_missing_label,
+    platform_missing_key_storage,
+    platform_missing_revoke,
+    platform_empty_key_access,
+    platform_missing_regional_hosts,
+    platform_bad_regional_host,
 ]
 
 

@@ -26,6 +26,7 @@ from checks.drift.outcomes import Status
 from checks.drift.remap import Remapper
 from checks.standin import Fault, StandIn, standin_storage_state
 from keyguide.facts import ROOT, load_facts
+from keyguide.usage import fact_usage
 
 FACTS = load_facts()
 SOURCE_FACT = "claims.hard_limit_not_instant"  # a claim on the spend-limits page, quoted from the guide
@@ -130,9 +131,11 @@ def test_one_injected_drift_per_kind_fails_exactly_those_checks(
     # pytest's own outputs agree: JUnit counts exactly three failures, the terminal names the step.
     junit = ElementTree.parse(tmp_path / "junit.xml").getroot()
     assert sum(int(suite.get("failures", 0)) for suite in junit.iter("testsuite")) == len(expected)
-    assert "create-key.md:" in done.stdout and "Create the key › step 3" in done.stdout
+    step = next(use.where for use in fact_usage("ui.create_key_button") if use.page == "create-key.md")
+    assert step.startswith("Create the key › step "), step
+    assert "create-key.md:" in done.stdout and step in done.stdout
     markdown = (tmp_path / "drift.md").read_text(encoding="utf-8")
-    assert "create-key.md › Create the key › step 3" in markdown
+    assert f"create-key.md › {step}" in markdown
     source_drift = by_id[f"sources.{SOURCE_FACT}"]
     assert "now says" in source_drift["observed"] + source_drift["suggestion"], source_drift
 

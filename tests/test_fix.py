@@ -22,6 +22,7 @@ from keyguide.build import copy_project
 from keyguide.cli import main
 from keyguide.facts import ROOT, parse_facts
 from keyguide.fix import Fix, FixError, edit_facts_text, plan_fixes, read_report
+from keyguide.pages import DOCS_DIR, all_pages
 
 OLD_QUICKSTART = "https://developers.openai.com/api/docs/quickstart"
 NEW_QUICKSTART = "https://developers.openai.com/api/docs/quickstart-2026"
@@ -84,7 +85,9 @@ def test_fix_a_rename_and_a_moved_link_end_to_end(tmp_path: Path, capsys: pytest
     project = project_copy(tmp_path)
     before = digest(project)
     report_path = tmp_path / "first" / "drift.json"
-    assert main(["fix", str(report_path), "--root", str(project), "--dry-run", "--date", "2026-12-01"]) == 0
+    # The fix's changelog date must not be older than any page's newest entry.
+    day = max(change.date for page in all_pages(DOCS_DIR) for change in page.meta.changelog).isoformat()
+    assert main(["fix", str(report_path), "--root", str(project), "--dry-run", "--date", day]) == 0
     dry = capsys.readouterr().out
     assert "-    name: Create new secret key\n+    name: Create secret key" in dry
     assert f"+    url: {NEW_QUICKSTART}" in dry
@@ -92,7 +95,7 @@ def test_fix_a_rename_and_a_moved_link_end_to_end(tmp_path: Path, capsys: pytest
     assert digest(project) == before, "--dry-run wrote something"
 
     comments = [line for line in (project / "facts.yml").read_text().splitlines() if line.lstrip().startswith("#")]
-    assert main(["fix", str(report_path), "--root", str(project), "--date", "2026-12-01"]) == 0
+    assert main(["fix", str(report_path), "--root", str(project), "--date", day]) == 0
     done = capsys.readouterr().out
     facts_text = (project / "facts.yml").read_text()
     assert [line for line in facts_text.splitlines() if line.lstrip().startswith("#")] == comments

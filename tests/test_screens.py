@@ -26,6 +26,7 @@ from keyguide.cli import main
 from keyguide.facts import ROOT
 from keyguide.macros import screenshot
 from keyguide.screens import MANIFEST, SCREENS_DIR, Shot, check_screens, read_manifest, update_screens, write_manifest
+from keyguide.usage import fact_usage
 
 FACT = "ui.create_key_button"
 PAGE_WEIGHT_BUDGET = 200 * 1024
@@ -197,7 +198,8 @@ def test_update_command_refuses_a_stand_in_run(
 def test_coverage_lists_steps_without_a_shot(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["coverage", "--screens"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert any(line.endswith(f"{FACT} has no screenshot on file") and "step 3" in line for line in out)
+    step = next(use.step for use in fact_usage(FACT) if use.page == "create-key.md")
+    assert any(line.endswith(f"{FACT} has no screenshot on file") and f"step {step}" in line for line in out)
     assert out[-1].startswith("screenshots: ")
     assert main(["coverage", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)

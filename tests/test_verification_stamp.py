@@ -1,8 +1,9 @@
 """What readers see of the last drift run: the stamp under each title and the notices on drifted steps.
 
 Built from a copy of the site (keyguide.build) with the recorded fixtures/verification.json: create-key.md
-drifted (step 4 of "Create the key", and the admin-keys link in the "Key types" section), sign-up.md verified,
-spend-limits.md partly verified, test-key.md checked but inconclusive, every other page unchecked.
+drifted (the "Service account" step of "Create the key", and the admin-keys link in the "Key types"
+section), sign-up.md verified, spend-limits.md partly verified, test-key.md checked but inconclusive,
+every other page unchecked.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from bs4 import BeautifulSoup, Tag
 from keyguide.build import build_site, copy_project
 from keyguide.facts import load_facts
 from keyguide.pages import Page, PageMeta
+from keyguide.usage import fact_usage
 from keyguide.verification import NOTICE_BODY, SECTION_NOTICE, STEP_NOTICE, add_drift_notices
 
 RECORDED = Path(__file__).parent / "fixtures" / "verification.json"  # == verification_data(drift-report.json)
@@ -136,7 +138,9 @@ def test_notice_sits_in_the_drifted_step(stamped: Site) -> None:
     assert len(step_notices) == 1
     item = step_notices[0].find_parent("li")
     steps = _section_list(soup, "create-the-key").find_all("li", recursive=False)
-    assert steps.index(item) == 3, "step 4 of 'Create the key' states the drifted 'Service account' option"
+    step = next(use.step for use in fact_usage("ui.owner_service_account") if use.page == "create-key.md")
+    assert step is not None, "create-key.md names the 'Service account' option in a step"
+    assert steps.index(item) == step - 1, f"step {step} states the drifted 'Service account' option"
     assert load_facts().ui["owner_service_account"].name in item.get_text()
     title = step_notices[0].select_one(".admonition-title")
     assert title is not None and title.get_text() == STEP_NOTICE
