@@ -56,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
         runs = [one_run(standin, cases, remapper) for _ in range(1 if args.smoke else args.repeat)]
     times = [seconds for seconds, *_ in runs]
     _, outcomes, requests, chromium = runs[-1]
-    print(f"source check against the stand-in: {len(cases)} quotes, {requests} requests, {chromium} Chromium page loads")
+    print(
+        f"source check against the stand-in: {len(cases)} quotes, {requests} requests, {chromium} Chromium page loads"
+    )
     print(f"outcomes: {', '.join(f'{count} {status}' for status, count in sorted(outcomes.items()))}")
     print(f"median {statistics.median(times):.3f} s over {len(times)} runs: {', '.join(f'{t:.3f}' for t in times)}")
     return 0 if set(outcomes) == {"ok"} else 1

@@ -5,8 +5,10 @@ so every fact with a quote gets one item (`-m sources`, `-k values.min_purchase`
 with the link checker's machinery, not a second one: its `Fetcher` (the one remapper, per-host
 gates, Retry-After, the shared retry policy, redirects hop by hop) and its `ChromiumProbe` for bot
 walls and 403s. Site quirks (Markdown twins, GitHub raw files, help-center slugs) are in
-checks/drift/quirks.py. The quote is matched as a browser matches a text fragment: visible text
-only, folded by `keyguide.text.fold`.
+checks/drift/quirks.py. The quote is matched as a browser matches the text fragment `text=<quote>`
+(checks/drift/textmatch.py): visible text only (checks/drift/rendering.py), whole words, folded.
+Where the HTML alone cannot tell whether the quote is visible (stylesheets it cannot evaluate, or
+scripts that may add text when the quote is missing), Chromium reads the page and decides.
 
 - ok: the quote is on the page.
 - drift: the page was served and the quote is gone (the closest passage now on the page is
@@ -41,7 +43,7 @@ from checks.drift.links.browser import default_browser
 from checks.drift.links.fetch import link_client
 from checks.drift.links.judge import sign_in_hop
 from checks.drift.outcomes import Result, Status, Step, bot_wall_reason, sign_in_reason, status_reason, transport_reason
-from checks.drift.passages import PageText, fragment_url, markdown_text, plain_text, visible_text
+from checks.drift.passages import PageText, Rendering, fragment_url, markdown_text, plain_text, render_html
 from checks.drift.quirks import Reading, reading_plan
 from checks.drift.remap import Remapper
 from keyguide.facts import Facts
@@ -86,15 +88,15 @@ class Read:
     notes: list[str] = field(default_factory=list)
 
 
-def text_of(reading: Reading, response: httpx.Response) -> str:
+def text_of(reading: Reading, response: httpx.Response) -> Rendering:
     """The visible text of a served document, read as its plan (or its content type) says."""
     kind = response.headers.get("content-type", "").lower()
     body = response.text
     if reading.format == "markdown" or (reading.format == "auto" and "markdown" in kind):
-        return markdown_text(body)
+        return Rendering.of_text(markdown_text(body))
     if reading.format == "html" or (reading.format == "auto" and ("html" in kind or not kind)):
-        return visible_text(body)
-    return plain_text(body)
+        return render_html(body, str(response.url))
+    return Rendering.of_text(plain_text(body))
 
 
 class SourceChecker:
@@ -116,6 +118,7 @@ class SourceChecker:
         self.browser: BrowserProbe = browser or NoBrowser()
         self.fetcher: Fetcher | None = None
         self._reads: dict[tuple[str, str], asyncio.Task[Read]] = {}
+        self._looks: dict[str, asyncio.Task[Visit]] = {}  # Chromium's reading of a page, once per page
         self.wall_time = 0.0
 
     async def run(self, cases: list[SourceCase]) -> dict[str, Result]:
@@ -232,6 +235,33 @@ class SourceChecker:
             read.notes.append(f"{why}; read in real Chromium ({shown})")
         return read
 
+    async def _has_quote(self, read: Read, quote: str) -> bool:
+        """Whether the read page has the quote; where its HTML cannot settle that (styles it cannot
+        evaluate; scripts or frames when the quote is missing), what Chromium shows decides. Without
+        Chromium (`--link-browser off`, or it could not load the page) the HTML's answer stands, noted:
+        the doubt is about the page's styles and scripts, the document itself was read."""
+        assert read.page is not None
+        found = read.page.contains(quote)
+        rendering = read.page.rendering
+        doubt = rendering.styles_unsure if found else (rendering.styles_unsure or rendering.content_unsure)
+        if not doubt:
+            return found
+        if read.shown_at not in self._looks:
+            self._looks[read.shown_at] = asyncio.ensure_future(self.browser.visit(read.shown_at, "", text=True))
+        visit = await self._looks[read.shown_at]
+        if not visit.served or visit.rendering is None:
+            note = f"not confirmed in Chromium ({visit.error or visit.wall or f'HTTP {visit.status}'}): {doubt}"
+            if note not in read.notes:
+                read.notes.append(note)
+            return found
+        seen = PageText(visit.rendering).contains(quote)
+        note = f"read in Chromium as well ({doubt})"
+        if note not in read.notes:
+            read.notes.append(note)
+        if seen != found:
+            read.notes.append("Chromium shows the quote" if seen else "Chromium does not show the quote (hidden)")
+        return seen
+
     # -- judging -----------------------------------------------------------------------------
 
     async def check(self, case: SourceCase) -> Result:
@@ -239,7 +269,7 @@ class SourceChecker:
         for reading in reading_plan(case.url):
             read = await self.read(reading)
             reads.append(read)
-            if read.page is not None and read.page.contains(case.quote):
+            if read.page is not None and await self._has_quote(read, case.quote):
                 return finish(case, ok(case, read, reads))
             if not reading.fallback:
                 break

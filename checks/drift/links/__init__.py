@@ -82,7 +82,6 @@ __all__ = [
     "FRAGMENT_JS",
     "GONE",
     "HEAD_OK_BELOW",
-    "INNER_TEXT_JS",
     "NEEDS_SIGN_IN",
     "PERMANENT",
     "SKIP_CLASS",
@@ -130,7 +129,7 @@ __all__ = [
     "source_pages",
 ]
 
-BROWSER_NAMES = ("FRAGMENT_JS", "INNER_TEXT_JS", "BrowserProbe", "ChromiumProbe", "NoBrowser", "ProbeGuard", "Visit")
+BROWSER_NAMES = ("FRAGMENT_JS", "BrowserProbe", "ChromiumProbe", "NoBrowser", "ProbeGuard", "Visit")
 
 
 def __getattr__(name: str) -> Any:

@@ -1,6 +1,11 @@
 """Judge: the shared outcomes applied to links. 404/410, an unexpected permanent redirect and a
 missing `#fragment` or text passage are drift; bot walls and 403s wait for the browser; unreachable,
 5xx, 429 and sign-in walls are inconclusive.
+
+A link that names a passage (`#id:~:text=…`) is judged by the passage, as a browser scrolls to it:
+any one of its text directives found is ok, the id is only where the browser falls back to. The
+passage is matched by `checks.drift.textmatch` on the page's visible text (`checks.drift.rendering`);
+where the HTML alone cannot settle it (stylesheets, scripts) Chromium's reading decides.
 """
 
 from __future__ import annotations
@@ -23,11 +28,16 @@ from checks.drift.outcomes import (
 )
 
 if TYPE_CHECKING:
+    from checks.drift.fragments import TextDirective
     from checks.drift.links.browser import Visit
+    from checks.drift.passages import PageText
+    from checks.drift.rendering import Rendering
 
 PERMANENT = (301, 308)
 GONE = (404, 410)
-Pending = Literal["wall", "fragment"] | None
+# What only a browser can settle: a wall, a fragment or passage the HTML lacks, or a passage the HTML
+# has but whose visibility depends on styles it cannot evaluate ("confirm": ok unless Chromium disagrees).
+Pending = Literal["wall", "fragment", "confirm"] | None
 
 
 def has_id(fragment: str, ids: set[str]) -> bool:
@@ -60,10 +70,12 @@ def _expected(target: LinkTarget) -> str:
     text = "the page is served (HTTP 2xx, no permanent redirect)"
     if target.expect_redirect_to:
         text = f"the page is served, after a redirect to {target.expect_redirect_to}…"
-    if target.fragment:
-        text += f", with an element id “{target.fragment}”"
     if target.text_directives:
-        text += ", with the passage " + ", ".join(d.describe() for d in target.text_directives)
+        text += ", with the passage " + " or ".join(d.describe() for d in target.text_directives)
+        if target.fragment:
+            text += f" (else a browser falls back to the element id “{target.fragment}”)"
+    elif target.fragment:
+        text += f", with an element id “{target.fragment}”"
     return text
 
 
@@ -168,10 +180,14 @@ def _gone(target: LinkTarget, probe: Probe, result: Result) -> Result:
 
 
 def served(
-    target: LinkTarget, probe: Probe, result: Result, fragment_found: bool | None = None, text: str | None = None
+    target: LinkTarget,
+    probe: Probe,
+    result: Result,
+    fragment_found: bool | None = None,
+    rendering: Rendering | None = None,
 ) -> tuple[Result, Pending]:
     """The page is served: what remains is an unexpected permanent redirect, a missing fragment id or
-    a missing text passage. `fragment_found` and `text` come from Chromium when it loaded the page."""
+    a missing text passage. `fragment_found` and `rendering` come from Chromium when it loaded the page."""
     moved = _permanent_move(target, probe)
     if moved is not None and moved.location:
         new = _with_fragment(moved.location, target)
@@ -185,6 +201,8 @@ def served(
     if hops:
         kind = "expected redirect" if any(h.status in PERMANENT for h in hops) else "temporary redirect"
         result.notes.append(f"{kind}: {_observed(probe)}")
+    if target.names_passage:
+        return passages(target, probe, result, rendering)
     if target.fragment and fragment_found is False:
         return missing_fragment(target, result, set()), None
     if target.fragment and fragment_found is None:
@@ -197,39 +215,72 @@ def served(
                 result.status, result.reason = Status.INCONCLUSIVE, f"#{target.fragment} not in the static HTML"
                 return result, "fragment"
             return missing_fragment(target, result, ids), None
-    return passages(target, probe, result, text)
+    return result, None
 
 
-def passages(target: LinkTarget, probe: Probe, result: Result, text: str | None = None) -> tuple[Result, Pending]:
-    """The link's text directives (`#:~:text=…`): each passage must be on the page, as in a browser.
+def passages(
+    target: LinkTarget, probe: Probe, result: Result, rendering: Rendering | None = None
+) -> tuple[Result, Pending]:
+    """The link's text directives (`#:~:text=…`): ok when any one is on the page, as a browser
+    highlights the first it finds; a `text=` no browser can parse is drift (it highlights nothing).
 
-    `text` is the browser's visible text when Chromium loaded the page; else the static HTML's.
+    `rendering` is Chromium's reading when it loaded the page; else the static HTML's.
     """
-    from checks.drift.passages import PageText, visible_text
+    from checks.drift.fragments import malformed_reason
+    from checks.drift.passages import PageText, render_html
+    from checks.drift.textmatch import find_range
 
     directives = target.text_directives
     if not directives:
+        if not target.malformed_directives:
+            return result, None
+        bad = target.malformed_directives[0]
+        result.status, result.reason = Status.DRIFT, ""
+        result.observed = f"{result.observed}; the text fragment “{bad}” is malformed"
+        result.suggestion = (
+            f"browsers ignore the text fragment “{bad}”: {malformed_reason(bad)}; fix the link {_fix_where(target)}"
+        )
         return result, None
-    static = text is None
-    if text is None:
+    static = rendering is None
+    if rendering is None:
         if not is_html(probe.response):
             result.notes.append("the text fragment was not checked: the target is not HTML")
             return result, None
-        text = visible_text(probe.body)
-    page = PageText(text)
-    missing = [d for d in directives if not d.found_in(page)]
-    if not missing:
+        rendering = render_html(probe.body, probe.final_url)
+    page = PageText(rendering)
+    result.notes += [f"browsers ignore “{bad}”: {malformed_reason(bad)}" for bad in target.malformed_directives]
+    if any(find_range(directive, page) is not None for directive in directives):
+        if target.fragment and static and not has_id(target.fragment, fragment_ids(probe.body)):
+            result.notes.append(f"#{target.fragment} is not on the page: a browser scrolls to the passage instead")
+        if static and rendering.styles_unsure:
+            return result, "confirm"
         return result, None
-    if static and may_build_headings(probe.body):
-        result.status, result.reason = Status.INCONCLUSIVE, f"text {missing[0].describe()} not in the static HTML"
+    doubt = rendering.styles_unsure or rendering.content_unsure
+    if static and doubt:
+        result.status = Status.INCONCLUSIVE
+        result.reason = f"text {directives[0].describe()} not in the static HTML ({doubt})"
         return result, "fragment"
     result.status, result.reason = Status.DRIFT, ""
-    shown = ", ".join(d.describe() for d in missing)
+    shown = " or ".join(d.describe() for d in directives)
     result.observed = f"{result.observed}; no passage {shown} on the page"
-    near = page.closest(missing[0].start + (" " + missing[0].end if missing[0].end else ""))
-    now = f"; the closest passage now is “{near.text[:200]}”" if near else ""
-    result.suggestion = f"the page no longer says {shown}{now}: update the link's text fragment {_fix_where(target)}"
+    result.suggestion = (
+        f"the page no longer says {shown}: {_misses(directives, page)}; "
+        f"update the link's text fragment {_fix_where(target)}"
+    )
     return result, None
+
+
+def _misses(directives: list[TextDirective], page: PageText) -> str:
+    """For each directive, the term that failed and the closest passage now on the page for it."""
+    from checks.drift.textmatch import explain
+
+    parts = []
+    for directive in directives:
+        miss = explain(directive, page)
+        near = page.closest(miss.near)
+        closest = f" (the closest passage now is “{near.text[:200]}”)" if near else ""
+        parts.append(f"{miss.describe()}{closest}")
+    return "; ".join(parts)
 
 
 def missing_fragment(target: LinkTarget, result: Result, ids: set[str]) -> Result:
@@ -244,6 +295,8 @@ def missing_fragment(target: LinkTarget, result: Result, ids: set[str]) -> Resul
 
 def after_browser(target: LinkTarget, probe: Probe, result: Result, pending: Pending, visit: Visit) -> Result:
     """Settle what only the browser could: a bot wall or 403, or a fragment built by JavaScript."""
+    if pending == "confirm":
+        return _confirmed(target, probe, result, visit)
     shown = "no answer" if visit.status is None else f"HTTP {visit.status}"
     result.evidence += [f"Chromium followed a redirect: {redirect}" for redirect in visit.redirects]
     result.evidence.append(f"Chromium {probe.final_url} → {visit.error or visit.wall or shown} at {visit.final_url}")
@@ -275,15 +328,29 @@ def after_browser(target: LinkTarget, probe: Probe, result: Result, pending: Pen
     if pending == "wall":
         result.observed = f"{result.observed} ({previous}); in Chromium {shown}"
         result.notes.append(f"{previous}; real Chromium got the page ({shown})")
-        if target.fragment and visit.fragment_found is False:
+        if target.fragment and visit.fragment_found is False and not target.names_passage:
             return missing_fragment(target, result, ids)
         found = visit.fragment_found if target.fragment else None
-        return served(target, probe, result, found, visit.text)[0]
+        return served(target, probe, result, found, visit.rendering)[0]
+    if target.names_passage:
+        return passages(target, probe, result, visit.rendering)[0]
     if target.fragment and not visit.fragment_found:
         return missing_fragment(target, result, ids)
     if target.fragment and not has_id(target.fragment, ids):
         result.notes.append(f"#{target.fragment} is built by JavaScript: found in Chromium")
-    return passages(target, probe, result, visit.text)[0]
+    return result
+
+
+def _confirmed(target: LinkTarget, probe: Probe, result: Result, visit: Visit) -> Result:
+    """A passage the static HTML has, read again in Chromium because stylesheets might hide it: what
+    Chromium shows decides; if Chromium could not show the page, the static verdict stands, noted."""
+    result.evidence.append(f"Chromium {probe.final_url} → {visit.error or visit.wall or visit.status} (visibility)")
+    if not visit.served or visit.rendering is None:
+        why = visit.error or visit.wall or f"HTTP {visit.status}"
+        result.notes.append(f"the passage is in the HTML; not confirmed in Chromium ({why}): stylesheets might hide it")
+        return result
+    result.notes.append("the passage's visibility was confirmed in Chromium (the page's stylesheets)")
+    return passages(target, probe, result, visit.rendering)[0]
 
 
 NEEDS_SIGN_IN = "needs a signed-in session"
@@ -319,9 +386,9 @@ def after_sign_in(target: LinkTarget, probe: Probe, result: Result, visit: Visit
     result.reason = ""
     result.observed = f"{result.observed} ({previous}); signed in, {shown} at {visit.final_url}"
     result.notes.append("behind sign-in: verified in a browser signed in with the session (--storage-state)")
-    if target.fragment and visit.fragment_found is False:
+    if target.fragment and visit.fragment_found is False and not target.names_passage:
         return missing_fragment(target, result, set())
-    return passages(target, probe, result, visit.text)[0] if visit.text is not None else result
+    return passages(target, probe, result, visit.rendering)[0] if visit.rendering is not None else result
 
 
 def finish(target: LinkTarget, result: Result) -> Result:
