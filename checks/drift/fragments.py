@@ -31,8 +31,10 @@ class TextDirective:
     suffix: str = ""
 
     def describe(self) -> str:
-        middle = f"{self.start} … {self.end}" if self.end else self.start
-        return f"“{middle}”"
+        middle = f"“{self.start} … {self.end}”" if self.end else f"“{self.start}”"
+        after = f" after “{self.prefix}”" if self.prefix else ""
+        before = f" before “{self.suffix}”" if self.suffix else ""
+        return middle + after + (" and" if after and before else "") + before
 
     def term(self, name: Term) -> str:
         return str(getattr(self, name))

@@ -235,11 +235,12 @@ class SourceChecker:
             read.notes.append(f"{why}; read in real Chromium ({shown})")
         return read
 
-    async def _has_quote(self, read: Read, quote: str) -> bool:
+    async def _has_quote(self, read: Read, quote: str, notes: list[str]) -> bool:
         """Whether the read page has the quote; where its HTML cannot settle that (styles it cannot
         evaluate; scripts or frames when the quote is missing), what Chromium shows decides. Without
         Chromium (`--link-browser off`, or it could not load the page) the HTML's answer stands, noted:
-        the doubt is about the page's styles and scripts, the document itself was read."""
+        the doubt is about the page's styles and scripts, the document itself was read. Notes about
+        this quote go to `notes` (the read is shared by every fact citing the page)."""
         assert read.page is not None
         found = read.page.contains(quote)
         rendering = read.page.rendering
@@ -250,32 +251,34 @@ class SourceChecker:
             self._looks[read.shown_at] = asyncio.ensure_future(self.browser.visit(read.shown_at, "", text=True))
         visit = await self._looks[read.shown_at]
         if not visit.served or visit.rendering is None:
-            note = f"not confirmed in Chromium ({visit.error or visit.wall or f'HTTP {visit.status}'}): {doubt}"
-            if note not in read.notes:
-                read.notes.append(note)
+            why = visit.error or visit.wall or f"HTTP {visit.status}"
+            notes.append(f"not confirmed in Chromium ({why}): {doubt}")
             return found
         seen = PageText(visit.rendering).contains(quote)
-        note = f"read in Chromium as well ({doubt})"
-        if note not in read.notes:
-            read.notes.append(note)
+        notes.append(f"read in Chromium as well ({doubt})")
         if seen != found:
-            read.notes.append("Chromium shows the quote" if seen else "Chromium does not show the quote (hidden)")
+            notes.append("Chromium shows the quote" if seen else "Chromium does not show the quote (hidden)")
         return seen
 
     # -- judging -----------------------------------------------------------------------------
 
     async def check(self, case: SourceCase) -> Result:
         reads: list[Read] = []
+        notes: list[str] = []
         for reading in reading_plan(case.url):
             read = await self.read(reading)
             reads.append(read)
-            if read.page is not None and await self._has_quote(read, case.quote):
-                return finish(case, ok(case, read, reads))
+            if read.page is not None and await self._has_quote(read, case.quote, notes):
+                result = ok(case, read, reads)
+                result.notes += notes
+                return finish(case, result)
             if not reading.fallback:
                 break
             what = "does not have the quote" if read.page is not None else (read.problem or f"HTTP {read.gone}")
             read.notes.append(f"{reading.why or reading.url}: {what}; reading the next document")
-        return finish(case, judged(case, reads))
+        result = judged(case, reads)
+        result.notes += notes
+        return finish(case, result)
 
 
 def new_result(case: SourceCase, status: Status, observed: str, **fields: str) -> Result:

@@ -87,7 +87,9 @@ class SearchText:
     """One document's visible text blocks, folded once, searched as the spec's "find a string in range"."""
 
     def __init__(self, blocks: Iterable[str]) -> None:
-        self.blocks = [folded for folded in (match_fold(block) for block in blocks) if folded]
+        pairs = [(folded, block) for block in blocks if (folded := match_fold(block))]
+        self.blocks = [folded for folded, _ in pairs]
+        self.originals = [block for _, block in pairs]  # as the page shows them, for messages
 
     @cached_property
     def end(self) -> Position:
@@ -218,6 +220,7 @@ class Miss:
     term: Term
     text: str  # the term as written
     near: str  # what the closest passage should resemble: the term, with its neighbour for context
+    where: str = ""  # for a prefix or suffix: the block where the rest of the directive is
 
     def describe(self) -> str:
         if self.term == "start":
@@ -236,6 +239,12 @@ def explain(directive: TextDirective, page: Searchable, *, frames: bool = False)
     def found(*, prefix: bool, suffix: bool) -> bool:
         return any(find_in(terms, text, prefix=prefix, suffix=suffix) for text in texts)
 
+    def block_of(*, prefix: bool) -> str:
+        for text in texts:
+            if (at := find_in(terms, text, prefix=prefix, suffix=False)) is not None:
+                return text.originals[at.start.block]
+        return ""
+
     start_must_end = bool(terms.end) or not terms.suffix
     if not any(
         text.find(terms.start, Position(0, 0), start_bounded=not terms.prefix, end_bounded=start_must_end)
@@ -245,5 +254,7 @@ def explain(directive: TextDirective, page: Searchable, *, frames: bool = False)
     if terms.end and not found(prefix=False, suffix=False):
         return Miss("end", directive.end, directive.end)
     if terms.prefix and not found(prefix=True, suffix=False):
-        return Miss("prefix", directive.prefix, f"{directive.prefix} {directive.start}")
-    return Miss("suffix", directive.suffix, f"{directive.end or directive.start} {directive.suffix}")
+        return Miss("prefix", directive.prefix, f"{directive.prefix} {directive.start}", block_of(prefix=False))
+    return Miss(
+        "suffix", directive.suffix, f"{directive.end or directive.start} {directive.suffix}", block_of(prefix=True)
+    )

@@ -272,15 +272,25 @@ def passages(
 
 def _misses(directives: list[TextDirective], page: PageText) -> str:
     """For each directive, the term that failed and the closest passage now on the page for it."""
-    from checks.drift.textmatch import explain
+    from checks.drift.textmatch import explain, find_range
 
     parts = []
     for directive in directives:
+        if find_range(directive, page, frames=True) is not None:
+            parts.append(f"{directive.describe()} is only in a frame of the page, where a text fragment never looks")
+            continue
         miss = explain(directive, page)
+        if miss.where:
+            parts.append(f"{miss.describe()} (it is in “{_shorten(miss.where)}”)")
+            continue
         near = page.closest(miss.near)
-        closest = f" (the closest passage now is “{near.text[:200]}”)" if near else ""
+        closest = f" (the closest passage now is “{_shorten(near.text)}”)" if near else ""
         parts.append(f"{miss.describe()}{closest}")
     return "; ".join(parts)
+
+
+def _shorten(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
 
 
 def missing_fragment(target: LinkTarget, result: Result, ids: set[str]) -> Result:
