@@ -199,6 +199,13 @@ class _Walk:
         if not isinstance(node, Tag):
             return
         tag = node
+        self.styles.apply_simple(tag)
+        style = tag.get("style")
+        if style is not None:
+            declarations, unsure = inline_declarations(str(style))
+            self.styles.unsure += unsure
+            for prop, value, important in declarations:
+                self.styles.declare(tag, prop, (important, True, (0, 0, 0), 0), value)
         if tag.name in ("iframe", "frame"):
             self.frame(tag)
             return
@@ -264,53 +271,41 @@ def render_html(html: str, page_url: str = "") -> Rendering:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "html.parser")
-    styles = _styles(soup)
+    styles, scripts = _head_parts(soup)
     walk = _Walk(styles, page_url)
     walk.node(soup.body or soup, True, None)
     walk.boundary()
+    content = [scripts] if scripts else []
+    content += [f"a frame loads {url}" for url in walk.frame_urls[:3]]
     return Rendering(
         tuple(walk.blocks),
         tuple(frame for frame in walk.frames if frame),
         styles_unsure="; ".join(dict.fromkeys(styles.unsure)),
-        content_unsure=_content_unsure(soup, walk.frame_urls),
+        content_unsure="; ".join(content),
     )
 
 
-def _styles(soup: BeautifulSoup) -> Styles:
-    """The page's inline styles and `<style>` rules, cascaded; external stylesheets noted as unknown."""
+def _head_parts(soup: BeautifulSoup) -> tuple[Styles, str]:
+    """One pass over the `<style>`, `<link>` and `<script>` elements: the page's styles (external
+    stylesheets noted as unknown) and whether scripts may change its text."""
     from bs4 import Tag
 
     styles = Styles()
-    sheets = []
-    for tag in soup.find_all(["style", "link"]):
+    sheets, scripts = [], ""
+    for tag in soup.find_all(["style", "link", "script"]):
         assert isinstance(tag, Tag)
-        if tag.name == "link":
-            rel = " ".join(tag.get_attribute_list("rel") or []).lower()
-            if "stylesheet" in rel:
+        if tag.name == "script":
+            if not scripts and str(tag.get("type") or "").lower() not in NON_SCRIPT_TYPES:
+                scripts = "the page runs scripts that may add or change text"
+        elif tag.name == "link":
+            if "stylesheet" in " ".join(tag.get_attribute_list("rel") or []).lower():
                 styles.unsure.append(f"the stylesheet {tag.get('href', '')}")
         elif tag.find_parent("template") is None:
             sheets.append(tag.get_text())
         elif "display" in tag.get_text() or "visibility" in tag.get_text():
             styles.unsure.append("a shadow root's own styles")
     cascade(soup, sheets, styles)
-    for tag in soup.find_all(style=True):
-        assert isinstance(tag, Tag)
-        for prop, value, important in inline_declarations(str(tag["style"]), styles.unsure):
-            styles.declare(tag, prop, (important, True, (0, 0, 0), 0), value)
-    return styles
-
-
-def _content_unsure(soup: BeautifulSoup, frame_urls: list[str]) -> str:
-    from bs4 import Tag
-
-    reasons = []
-    for script in soup.find_all("script"):
-        assert isinstance(script, Tag)
-        if str(script.get("type") or "").lower() not in NON_SCRIPT_TYPES:
-            reasons.append("the page runs scripts that may add or change text")
-            break
-    reasons += [f"a frame loads {url}" for url in frame_urls[:3]]
-    return "; ".join(reasons)
+    return styles, scripts
 
 
 def visible_text(html: str) -> str:

@@ -10,6 +10,7 @@ Chromium: an external stylesheet (`<link rel=stylesheet>`, `@import`), a rule in
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -31,6 +32,26 @@ _SPECIFICITY_TYPES = re.compile(r"(?:^|[\s>+~(])([a-zA-Z][\w-]*)")
 
 # (important, inline, specificity, order): the larger wins.
 Rank = tuple[bool, bool, tuple[int, int, int], int]
+Declarations = tuple[tuple[str, str, bool], ...]  # (property, value, important)
+_SIMPLE = re.compile(r"^(?P<kind>[.#]?)(?P<name>-?[a-zA-Z_][\w-]*)$")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One selector of a style rule with its visibility declarations."""
+
+    selector: str
+    declarations: Declarations
+    specificity: tuple[int, int, int]
+    # ("tag"|"class"|"id", name) for a selector that is one of those alone: matched while walking,
+    # without soupsieve; None for anything else (soupsieve matches it once per page).
+    key: tuple[str, str] | None
+
+
+@dataclass(frozen=True)
+class Sheet:
+    rules: tuple[Rule, ...]
+    unsure: tuple[str, ...]
 
 
 @dataclass
@@ -39,6 +60,7 @@ class Styles:
     and why some of it could not be known (empty when everything could)."""
 
     declared: dict[int, dict[str, tuple[Rank, str]]] = field(default_factory=dict)
+    simple: dict[tuple[str, str], list[tuple[Rank, Declarations]]] = field(default_factory=dict)
     unsure: list[str] = field(default_factory=list)
 
     def value(self, tag: Tag, prop: str) -> str | None:
@@ -49,6 +71,19 @@ class Styles:
         props = self.declared.setdefault(id(tag), {})
         if prop not in props or rank >= props[prop][0]:
             props[prop] = (rank, value)
+
+    def apply_simple(self, tag: Tag) -> None:
+        """The tag-, class- and id-selector rules that match `tag` (called once per element walked)."""
+        if not self.simple:
+            return
+        keys = [("tag", tag.name)]
+        if (ident := tag.get("id")) is not None:
+            keys.append(("id", str(ident)))
+        keys += [("class", name) for name in tag.get_attribute_list("class") or [] if name]
+        for key in keys:
+            for rank, declarations in self.simple.get(key, ()):
+                for prop, value, important in declarations:
+                    self.declare(tag, prop, (important, *rank[1:]), value)  # type: ignore[arg-type]
 
 
 def specificity(selector: str) -> tuple[int, int, int]:
@@ -78,7 +113,7 @@ def _split_selectors(prelude: str) -> list[str]:
     return [part for part in parts if part]
 
 
-def _declarations(content: object, unsure: list[str], where: str) -> list[tuple[str, str, bool]]:
+def _declarations(content: object, unsure: list[str], where: str) -> Declarations:
     """(property, value, important) of the visibility properties in a declaration block."""
     import tinycss2
 
@@ -91,50 +126,75 @@ def _declarations(content: object, unsure: list[str], where: str) -> list[tuple[
             unsure.append(f"{where} sets {decl.lower_name}: {value}")
             continue
         found.append((decl.lower_name, value, bool(decl.important)))
-    return found
+    return tuple(found)
 
 
-def inline_declarations(style: str, unsure: list[str]) -> list[tuple[str, str, bool]]:
+@functools.lru_cache(maxsize=64)
+def inline_declarations(style: str) -> tuple[Declarations, tuple[str, ...]]:
+    """A style attribute's visibility declarations, and what it sets that cannot be evaluated."""
     if not _MENTIONS.search(style):
-        return []
-    return _declarations(style, unsure, "a style attribute")
+        return (), ()
+    unsure: list[str] = []
+    return _declarations(style, unsure, "a style attribute"), tuple(unsure)
+
+
+@functools.lru_cache(maxsize=32)
+def parse_sheet(css: str) -> Sheet:
+    """The visibility rules of one `<style>` sheet (parsed once: pages of a site share their CSS)."""
+    import tinycss2
+
+    rules: list[Rule] = []
+    unsure: list[str] = []
+    if not _MENTIONS.search(css) and "@import" not in css:
+        return Sheet((), ())
+    for rule in tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True):
+        if rule.type == "at-rule":
+            body = tinycss2.serialize(rule.content or [])
+            if rule.lower_at_keyword == "import":
+                unsure.append(f"an @import {tinycss2.serialize(rule.prelude).strip()}")
+            elif _MENTIONS.search(body):
+                unsure.append(f"an @{rule.lower_at_keyword} rule that sets display or visibility")
+            continue
+        if rule.type != "qualified-rule":
+            continue
+        declarations = _declarations(rule.content, unsure, "a style rule")
+        if not declarations:
+            continue
+        for selector in _split_selectors(tinycss2.serialize(rule.prelude)):
+            if _PSEUDO_ELEMENT.search(selector):
+                continue  # generated content is not text a fragment can match
+            if _STATEFUL.search(selector):
+                unsure.append(f"“{selector}” depends on the page's state")
+                continue
+            simple = _SIMPLE.match(selector)
+            key = None
+            if simple:
+                kind = {"": "tag", ".": "class", "#": "id"}[simple["kind"]]
+                key = (kind, simple["name"].lower() if kind == "tag" else simple["name"])
+            rules.append(Rule(selector, declarations, specificity(selector), key))
+    return Sheet(tuple(rules), tuple(unsure))
 
 
 def cascade(soup: BeautifulSoup, sheets: list[str], styles: Styles) -> None:
-    """Apply the `<style>` sheets' visibility rules to the elements they select."""
+    """Apply the `<style>` sheets' visibility rules: simple selectors are indexed for the walk
+    (`Styles.apply_simple`), the others matched here with soupsieve."""
     import soupsieve
-    import tinycss2
 
     order = 0
     for css in sheets:
-        if not _MENTIONS.search(css) and "@import" not in css:
-            continue
-        for rule in tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True):
-            if rule.type == "at-rule":
-                body = tinycss2.serialize(rule.content or [])
-                if rule.lower_at_keyword == "import":
-                    styles.unsure.append(f"an @import {tinycss2.serialize(rule.prelude).strip()}")
-                elif _MENTIONS.search(body):
-                    styles.unsure.append(f"an @{rule.lower_at_keyword} rule that sets display or visibility")
+        sheet = parse_sheet(css)
+        styles.unsure += sheet.unsure
+        for rule in sheet.rules:
+            order += 1
+            rank: Rank = (False, False, rule.specificity, order)
+            if rule.key is not None:
+                styles.simple.setdefault(rule.key, []).append((rank, rule.declarations))
                 continue
-            if rule.type != "qualified-rule":
+            try:
+                matched = soupsieve.select(rule.selector, soup)
+            except Exception:
+                styles.unsure.append(f"“{rule.selector}” (a selector the static reader cannot match)")
                 continue
-            declarations = _declarations(rule.content, styles.unsure, "a style rule")
-            if not declarations:
-                continue
-            for selector in _split_selectors(tinycss2.serialize(rule.prelude)):
-                order += 1
-                if _PSEUDO_ELEMENT.search(selector):
-                    continue  # generated content is not text a fragment can match
-                if _STATEFUL.search(selector):
-                    styles.unsure.append(f"“{selector}” depends on the page's state")
-                    continue
-                try:
-                    matched = soupsieve.select(selector, soup)
-                except Exception:
-                    styles.unsure.append(f"“{selector}” (a selector the static reader cannot match)")
-                    continue
-                rank_of = specificity(selector)
-                for tag in matched:
-                    for prop, value, important in declarations:
-                        styles.declare(tag, prop, (important, False, rank_of, order), value)
+            for tag in matched:
+                for prop, value, important in rule.declarations:
+                    styles.declare(tag, prop, (important, False, rule.specificity, order), value)
