@@ -6,7 +6,9 @@ well-formed key that cannot exist, compared field by field with the error facts.
 the documented list shape, and sends a made-up organization header. Each optional secret named in
 `keyguide.facts.TRIGGERS` provokes one more error; without it that item is inconclusive and names
 the variable to set. No request can create or change anything, and none can bill more than one
-token: the billable probe asks for one output token, is sent once (never retried), and stores nothing.
+token: the billable probe asks for one output token, is sent once (once more only after a rate-limit
+refusal, which proves nothing ran), and stores nothing. A rate limit or a failing server in the way
+of a provoked error is inconclusive, never drift.
 """
 
 from __future__ import annotations

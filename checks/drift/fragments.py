@@ -39,12 +39,6 @@ class TextDirective:
     def term(self, name: Term) -> str:
         return str(getattr(self, name))
 
-    def found_in(self, page: object) -> bool:
-        """Whether `page` (a `passages.PageText`) has the passage, as a browser finds it."""
-        from checks.drift.textmatch import find_range
-
-        return find_range(self, page) is not None  # type: ignore[arg-type]
-
 
 @dataclass(frozen=True)
 class FragmentParts:

@@ -43,10 +43,11 @@ from checks.drift.links.browser import default_browser
 from checks.drift.links.fetch import link_client
 from checks.drift.links.judge import sign_in_hop
 from checks.drift.outcomes import Result, Status, Step, bot_wall_reason, sign_in_reason, status_reason, transport_reason
-from checks.drift.passages import PageText, Rendering, fragment_url, markdown_text, plain_text, render_html
+from checks.drift.passages import PageText, Passage, Rendering, fragment_url, markdown_text, plain_text, render_html
 from checks.drift.quirks import Reading, reading_plan
 from checks.drift.remap import Remapper
 from keyguide.facts import Facts
+from keyguide.text import fold
 
 PREFIX = "sources."
 SHOWN_CHARS = 300  # a closest passage longer than this is cut in messages (the fragment link has it whole)
@@ -227,10 +228,10 @@ class SourceChecker:
             read.problem = f"{why}; in Chromium the page {sign_in_reason(visit.final_url)}"
         elif visit.status in GONE:
             read.gone = visit.status
-        elif not visit.served or visit.text is None:
+        elif not visit.served or visit.rendering is None:
             read.problem = f"{why}; Chromium got {shown}"
         else:
-            read.page = PageText(visit.text)
+            read.page = PageText(visit.rendering)
             read.shown_at = visit.final_url
             read.notes.append(f"{why}; read in real Chromium ({shown})")
         return read
@@ -337,9 +338,12 @@ def judged(case: SourceCase, reads: list[Read]) -> Result:
 def drifted(case: SourceCase, served: list[Read]) -> Result:
     """The page was served and the quote is gone: say what the page says now, and link to it."""
     best: tuple[float, str, Read] | None = None
+    needle = fold(case.quote)
     for read in served:
         assert read.page is not None
-        passage = read.page.closest(case.quote)
+        # Its letters still there, but only inside longer words ($5 in $50): that sentence is the one.
+        inside = next((text for text in read.page.sentences if needle in fold(text)), None)
+        passage = Passage(inside, 1.0) if inside else read.page.closest(case.quote)
         if passage is not None and (best is None or passage.score > best[0]):
             best = (passage.score, passage.text, read)
     if best is None:
@@ -353,10 +357,12 @@ def drifted(case: SourceCase, served: list[Read]) -> Result:
     score, passage, read = best
     shown = passage if len(passage) <= SHOWN_CHARS else passage[:SHOWN_CHARS].rsplit(" ", 1)[0] + " …"
     link = fragment_url(_link_page(case, read), passage)
+    partial = needle in fold(passage)
+    gone = "the quote is only part of longer words on the page" if partial else "the quote is gone"
     result = new_result(
         case,
         Status.DRIFT,
-        f"the quote is gone; now says: “{shown}”",
+        f"{gone}; now says: “{shown}”",
         suggestion=(
             f"now says: “{shown}” — check {case.fact} against it and update the fact and its source.quote "
             f"in facts.yml (closest passage: {link})"
