@@ -61,13 +61,8 @@ from checks.drift.links.judge import (
     after_browser,
     after_sign_in,
     finish,
-    fragment_ids,
-    has_id,
-    is_html,
     judge,
-    may_build_headings,
     missing_fragment,
-    passages,
     served,
 )
 from checks.drift.links.options import (
@@ -75,6 +70,8 @@ from checks.drift.links.options import (
     add_options,
     parse_duration,
 )
+from checks.drift.links.page import fragment_ids, has_id, is_html, may_build_headings
+from checks.drift.links.passage import passages
 
 __all__ = [
     "CACHED_FIELDS",

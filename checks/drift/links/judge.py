@@ -2,10 +2,8 @@
 missing `#fragment` or text passage are drift; bot walls and 403s wait for the browser; unreachable,
 5xx, 429 and sign-in walls are inconclusive.
 
-A link that names a passage (`#id:~:text=…`) is judged by the passage, as a browser scrolls to it:
-any one of its text directives found is ok, the id is only where the browser falls back to. The
-passage is matched by `checks.drift.textmatch` on the page's visible text (`checks.drift.rendering`);
-where the HTML alone cannot settle it (stylesheets, scripts) Chromium's reading decides.
+A link that names a passage (`#id:~:text=…`) is judged by the passage, as a browser scrolls to it
+(checks/drift/links/passage.py); the id is then only where the browser falls back to.
 """
 
 from __future__ import annotations
@@ -13,10 +11,10 @@ from __future__ import annotations
 import difflib
 from typing import TYPE_CHECKING, Literal
 
-import httpx
-
 from checks.drift.links.collect import LinkTarget
 from checks.drift.links.fetch import Hop, Probe
+from checks.drift.links.page import fragment_ids, has_id, is_html, may_build_headings
+from checks.drift.links.passage import confirmed, passages
 from checks.drift.outcomes import (
     Result,
     Status,
@@ -28,9 +26,7 @@ from checks.drift.outcomes import (
 )
 
 if TYPE_CHECKING:
-    from checks.drift.fragments import TextDirective
     from checks.drift.links.browser import Visit
-    from checks.drift.passages import PageText
     from checks.drift.rendering import Rendering
 
 PERMANENT = (301, 308)
@@ -38,32 +34,6 @@ GONE = (404, 410)
 # What only a browser can settle: a wall, a fragment or passage the HTML lacks, or a passage the HTML
 # has but whose visibility depends on styles it cannot evaluate ("confirm": ok unless Chromium disagrees).
 Pending = Literal["wall", "fragment", "confirm"] | None
-
-
-def has_id(fragment: str, ids: set[str]) -> bool:
-    """Whether a fragment lands on one of `ids` as a browser finds it: as written, then percent-decoded
-    (`#Upper-%C3%84%C3%96%C3%B6` lands on the id `Upper-ÄÖö`)."""
-    from urllib.parse import unquote
-
-    return fragment in ids or unquote(fragment) in ids
-
-
-def fragment_ids(html: str) -> set[str]:
-    """Every id and every `<a name>` of a page: what a #fragment can land on without JavaScript."""
-    from bs4 import BeautifulSoup, Tag
-
-    soup = BeautifulSoup(html, "html.parser")
-    ids = {str(tag["id"]) for tag in soup.find_all(id=True) if isinstance(tag, Tag)}
-    return ids | {str(tag["name"]) for tag in soup.find_all("a", attrs={"name": True}) if isinstance(tag, Tag)}
-
-
-def may_build_headings(html: str) -> bool:
-    """A page with scripts may add its headings after load (SPAs, GitHub's user-content- anchors)."""
-    return "<script" in html.lower()
-
-
-def is_html(response: httpx.Response | None) -> bool:
-    return response is not None and "html" in response.headers.get("content-type", "html").lower()
 
 
 def _expected(target: LinkTarget) -> str:
@@ -202,7 +172,7 @@ def served(
         kind = "expected redirect" if any(h.status in PERMANENT for h in hops) else "temporary redirect"
         result.notes.append(f"{kind}: {_observed(probe)}")
     if target.names_passage:
-        return passages(target, probe, result, rendering)
+        return passages(target, probe, result, rendering, _fix_where(target))
     if target.fragment and fragment_found is False:
         return missing_fragment(target, result, set()), None
     if target.fragment and fragment_found is None:
@@ -218,81 +188,6 @@ def served(
     return result, None
 
 
-def passages(
-    target: LinkTarget, probe: Probe, result: Result, rendering: Rendering | None = None
-) -> tuple[Result, Pending]:
-    """The link's text directives (`#:~:text=…`): ok when any one is on the page, as a browser
-    highlights the first it finds; a `text=` no browser can parse is drift (it highlights nothing).
-
-    `rendering` is Chromium's reading when it loaded the page; else the static HTML's.
-    """
-    from checks.drift.fragments import malformed_reason
-    from checks.drift.passages import PageText, render_html
-    from checks.drift.textmatch import find_range
-
-    directives = target.text_directives
-    if not directives:
-        if not target.malformed_directives:
-            return result, None
-        bad = target.malformed_directives[0]
-        result.status, result.reason = Status.DRIFT, ""
-        result.observed = f"{result.observed}; the text fragment “{bad}” is malformed"
-        result.suggestion = (
-            f"browsers ignore the text fragment “{bad}”: {malformed_reason(bad)}; fix the link {_fix_where(target)}"
-        )
-        return result, None
-    static = rendering is None
-    if rendering is None:
-        if not is_html(probe.response):
-            result.notes.append("the text fragment was not checked: the target is not HTML")
-            return result, None
-        rendering = render_html(probe.body, probe.final_url)
-    page = PageText(rendering)
-    result.notes += [f"browsers ignore “{bad}”: {malformed_reason(bad)}" for bad in target.malformed_directives]
-    if any(find_range(directive, page) is not None for directive in directives):
-        if target.fragment and static and not has_id(target.fragment, fragment_ids(probe.body)):
-            result.notes.append(f"#{target.fragment} is not on the page: a browser scrolls to the passage instead")
-        if static and rendering.styles_unsure:
-            return result, "confirm"
-        return result, None
-    doubt = rendering.styles_unsure or rendering.content_unsure
-    if static and doubt:
-        result.status = Status.INCONCLUSIVE
-        result.reason = f"text {directives[0].describe()} not in the static HTML ({doubt})"
-        return result, "fragment"
-    result.status, result.reason = Status.DRIFT, ""
-    shown = " or ".join(d.describe() for d in directives)
-    result.observed = f"{result.observed}; no passage {shown} on the page"
-    result.suggestion = (
-        f"the page no longer says {shown}: {_misses(directives, page)}; "
-        f"update the link's text fragment {_fix_where(target)}"
-    )
-    return result, None
-
-
-def _misses(directives: list[TextDirective], page: PageText) -> str:
-    """For each directive, the term that failed and the closest passage now on the page for it."""
-    from checks.drift.textmatch import explain, find_range
-
-    parts = []
-    for directive in directives:
-        if find_range(directive, page, frames=True) is not None:
-            parts.append(f"{directive.describe()} is only in a frame of the page, where a text fragment never looks")
-            continue
-        miss = explain(directive, page)
-        if miss.where:
-            parts.append(f"{miss.describe()} (it is in “{_shorten(miss.where)}”)")
-            continue
-        near = page.closest(miss.near)
-        closest = f" (the closest passage now is “{_shorten(near.text)}”)" if near else ""
-        parts.append(f"{miss.describe()}{closest}")
-    return "; ".join(parts)
-
-
-def _shorten(text: str, limit: int = 200) -> str:
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
-
-
 def missing_fragment(target: LinkTarget, result: Result, ids: set[str]) -> Result:
     result.status = Status.DRIFT
     result.reason = ""
@@ -306,7 +201,7 @@ def missing_fragment(target: LinkTarget, result: Result, ids: set[str]) -> Resul
 def after_browser(target: LinkTarget, probe: Probe, result: Result, pending: Pending, visit: Visit) -> Result:
     """Settle what only the browser could: a bot wall or 403, or a fragment built by JavaScript."""
     if pending == "confirm":
-        return _confirmed(target, probe, result, visit)
+        return confirmed(target, probe, result, visit, _fix_where(target))
     shown = "no answer" if visit.status is None else f"HTTP {visit.status}"
     result.evidence += [f"Chromium followed a redirect: {redirect}" for redirect in visit.redirects]
     result.evidence.append(f"Chromium {probe.final_url} → {visit.error or visit.wall or shown} at {visit.final_url}")
@@ -343,24 +238,12 @@ def after_browser(target: LinkTarget, probe: Probe, result: Result, pending: Pen
         found = visit.fragment_found if target.fragment else None
         return served(target, probe, result, found, visit.rendering)[0]
     if target.names_passage:
-        return passages(target, probe, result, visit.rendering)[0]
+        return passages(target, probe, result, visit.rendering, _fix_where(target))[0]
     if target.fragment and not visit.fragment_found:
         return missing_fragment(target, result, ids)
     if target.fragment and not has_id(target.fragment, ids):
         result.notes.append(f"#{target.fragment} is built by JavaScript: found in Chromium")
     return result
-
-
-def _confirmed(target: LinkTarget, probe: Probe, result: Result, visit: Visit) -> Result:
-    """A passage the static HTML has, read again in Chromium because stylesheets might hide it: what
-    Chromium shows decides; if Chromium could not show the page, the static verdict stands, noted."""
-    result.evidence.append(f"Chromium {probe.final_url} → {visit.error or visit.wall or visit.status} (visibility)")
-    if not visit.served or visit.rendering is None:
-        why = visit.error or visit.wall or f"HTTP {visit.status}"
-        result.notes.append(f"the passage is in the HTML; not confirmed in Chromium ({why}): stylesheets might hide it")
-        return result
-    result.notes.append("the passage's visibility was confirmed in Chromium (the page's stylesheets)")
-    return passages(target, probe, result, visit.rendering)[0]
 
 
 NEEDS_SIGN_IN = "needs a signed-in session"
@@ -398,7 +281,11 @@ def after_sign_in(target: LinkTarget, probe: Probe, result: Result, visit: Visit
     result.notes.append("behind sign-in: verified in a browser signed in with the session (--storage-state)")
     if target.fragment and visit.fragment_found is False and not target.names_passage:
         return missing_fragment(target, result, set())
-    return passages(target, probe, result, visit.rendering)[0] if visit.rendering is not None else result
+    return (
+        passages(target, probe, result, visit.rendering, _fix_where(target))[0]
+        if visit.rendering is not None
+        else result
+    )
 
 
 def finish(target: LinkTarget, result: Result) -> Result:
