@@ -34,10 +34,11 @@ drift: install-test  ## The drift suite against live OpenAI (add ARGS="--target 
 freshness: install-site  ## Pages due for review (not updated or verified within extra.review_interval_days)
 	$(BIN)/python -m keyguide freshness
 
-bench: install-test  ## Speed and size figures: Lighthouse per page, build scaling, link checking
+bench: install-test  ## Speed and size figures: Lighthouse per page, build scaling, link and source checking
 	$(BIN)/python benchmarks/lighthouse.py --runs 3
 	$(BIN)/python benchmarks/build_scaling.py
 	$(BIN)/python benchmarks/links.py --install
+	$(BIN)/python benchmarks/sources.py
 
 lint: install-test
 	$(BIN)/ruff check .

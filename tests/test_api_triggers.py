@@ -177,3 +177,73 @@ def test_the_drift_workflow_passes_each_optional_secret_to_the_suite_only() -> N
         assert suite["env"][variable] == f"${{{{ secrets.{variable} }}}}", variable
         assert not any(variable in str(s.get("env", {})) for s in steps if s is not suite), variable
         assert f"`{variable}`" in readme, f"README documents {variable}"
+
+
+# -- a rate limit is not the error we provoked (issue 20) ---------------------------------------
+
+# What stands in the way of each provoked error, as the stand-in injects it on the probe's route.
+TRANSIENT: dict[str, tuple[dict[str, object], str]] = {
+    "429": ({"kind": "retry_after", "status": 429, "seconds": 0}, "rate limited (HTTP 429"),
+    "503": ({"kind": "server_error", "status": 503}, "server error (HTTP 503)"),
+    "reset": ({"kind": "drop"}, "connection dropped"),
+    "slow": ({"kind": "latency", "seconds": 0.6}, "timeout"),
+}
+SLOW_POLICY = RetryPolicy(attempts=2, backoff=0.01, retry_after_cap=0.1, timeout=0.3)
+
+
+def probe_route(fact_id: str) -> str:
+    trigger = FACTS.errors[fact_id.removeprefix("errors.")].trigger
+    assert trigger is not None
+    return probe_for(trigger, FACTS, "sk-standin-x").url
+
+
+@pytest.mark.parametrize("fault_name", list(TRANSIENT))
+@pytest.mark.parametrize("fact_id", list(SECRETS))
+def test_a_transient_answer_to_a_provoked_error_is_never_drift(
+    fact_id: str, fault_name: str, client: httpx.Client, standin: StandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every provoked error against a 429, a 503, a reset connection and a slow answer: inconclusive,
+    with the reason, and a billable probe is sent at most twice (once more only after a 429)."""
+    variable, key = SECRETS[fact_id]
+    monkeypatch.setenv(variable, key)
+    fault, reason = TRANSIENT[fault_name]
+    standin.faults.inject(Fault.model_validate({**fault, "route": probe_route(fact_id)}))
+    if fault_name == "slow":  # slower than the client's timeout
+        with sync_client(Remapper(tuple(standin.remap_pairs)), SLOW_POLICY) as slow:
+            result = CASES[fact_id].run(slow, SLOW_POLICY)
+    else:
+        result = CASES[fact_id].run(client, FAST)
+    assert result.status is Status.INCONCLUSIVE, result.message()
+    assert reason in result.reason, result.reason
+    posts = [r for r in standin.requests.all() if r.method == "POST"]
+    assert len(posts) <= (2 if fault_name == "429" else 1)
+
+
+@pytest.mark.parametrize("fact_id", ["errors.credit_balance_exhausted", "errors.insufficient_permissions"])
+def test_a_rate_limited_model_call_is_sent_once_more_after_retry_after(
+    fact_id: str, client: httpx.Client, standin: StandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 429 refuses before processing, so the billable probe may go once more: then the error is judged."""
+    variable, key = SECRETS[fact_id]
+    monkeypatch.setenv(variable, key)
+    standin.faults.inject(Fault(kind="retry_after", route=probe_route(fact_id), status=429, seconds=0, times=1))
+    result = CASES[fact_id].run(client, FAST)
+    assert result.status is Status.OK, result.message()
+    assert len([r for r in standin.requests.all() if r.method == "POST"]) == 2
+
+
+def test_a_plain_429_from_a_look_alike_is_not_the_quota_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The quota error is itself a 429: a 429 without OpenAI's error body (a proxy's, a look-alike's)
+    with Retry-After is a rate limit, re-sent once, then inconclusive; never drift."""
+    monkeypatch.setenv("OPENAI_NO_CREDIT_KEY", "sk-standin-credit")
+    sent: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(429, text="Too Many Requests", headers={"retry-after": "1"})
+
+    with httpx.Client(transport=httpx.MockTransport(answer)) as plain:
+        result = CASES["errors.credit_balance_exhausted"].run(plain, FAST)
+    assert result.status is Status.INCONCLUSIVE, result.message()
+    assert result.reason.startswith("rate limited (HTTP 429, Retry-After 1)")
+    assert len(sent) == 2 and any("waited 0.1 s" in line for line in result.evidence)

@@ -24,6 +24,7 @@ SMOKE_ARGS = {
     "build_scaling.py": ["--smoke"],
     "links.py": ["--links", "4", "--hosts", "2", "--latency", "0", "--repeat", "1", "--skip-others"],
     "lighthouse.py": ["--pages", "/", "--runs", "1", "--warmup", "0"],
+    "sources.py": ["--smoke"],
 }
 
 
@@ -49,6 +50,11 @@ def test_build_scaling_builds_both_sites() -> None:
 def test_links_checks_every_link() -> None:
     output = run("links.py", *SMOKE_ARGS["links.py"])
     assert "4 links over 2 loopback hosts" in output and "\nours " in output, output
+
+
+def test_sources_checks_every_quote_against_the_standin() -> None:
+    output = run("sources.py", *SMOKE_ARGS["sources.py"])
+    assert "source check against the stand-in:" in output and " ok" in output and "median " in output, output
 
 
 # A stand-in for `node <lighthouse cli> URL --output-path=…`: fetches the page as Lighthouse would and

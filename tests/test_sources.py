@@ -141,6 +141,17 @@ def test_a_changed_number_is_drift_and_says_what_the_page_says_now(standin: Stan
     assert results["values.credit_expiry"].status is Status.OK  # the rest of the page is unchanged
 
 
+def test_a_quote_left_only_inside_a_longer_word_is_drift(standin: StandIn) -> None:
+    """A renamed error code that keeps the old one as its start (`…_exhausted_v2`) is drift, not a
+    substring match: quotes are matched on whole words, as a text fragment is."""
+    fact = "errors.credit_balance_exhausted"
+    standin.faults.inject(Fault(kind="quote_reworded", fact=fact, message=CASES[fact].quote + "_v2"))
+    result = one(standin, fact)
+    assert result.status is Status.DRIFT, result.message()
+    assert result.observed.startswith("the quote is only part of longer words on the page; now says: “")
+    assert "credit_balance_exhausted_v2" in result.observed
+
+
 def test_a_removed_sentence_is_drift_with_the_closest_passage(standin: StandIn) -> None:
     standin.faults.inject(Fault(kind="sentence_removed", fact=HELP))
     result = one(standin, HELP)

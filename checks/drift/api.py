@@ -6,7 +6,9 @@ well-formed key that cannot exist, compared field by field with the error facts.
 the documented list shape, and sends a made-up organization header. Each optional secret named in
 `keyguide.facts.TRIGGERS` provokes one more error; without it that item is inconclusive and names
 the variable to set. No request can create or change anything, and none can bill more than one
-token: the billable probe asks for one output token, is sent once (never retried), and stores nothing.
+token: the billable probe asks for one output token, is sent once (once more only after a rate-limit
+refusal, which proves nothing ran), and stores nothing. A rate limit or a failing server in the way
+of a provoked error is inconclusive, never drift.
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ import dataclasses
 import json
 import os
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
 
-from checks.drift.http import Fetched, RetryPolicy, fetch
+from checks.drift.http import Fetched, RetryPolicy, fetch, retry_delay
 from checks.drift.outcomes import Result, Status, bot_wall_reason, status_reason, transport_reason
 from keyguide.facts import TRIGGERS, ApiEndpoint, ApiValue, ErrorFact, Facts, Trigger
 
@@ -169,10 +172,20 @@ def _error_case(error_id: str, fact: ErrorFact, facts: Facts) -> Callable[[httpx
         if probe.billable:
             # Sent once: a retry could bill a second token if the key turns out to have credit.
             policy = dataclasses.replace(policy, attempts=1)
-        fetched = fetch(lambda: client.request(probe.method, probe.url, headers=probe.headers, json=probe.body), policy)
+
+        def send() -> httpx.Response:
+            return client.request(probe.method, probe.url, headers=probe.headers, json=probe.body)
+
+        fetched = fetch(send, policy)
+        if probe.billable and fetched.response is not None and rate_limited(fetched.response, fact):
+            fetched = _once_more(send, fetched, policy)
         if _unjudgeable(fetched, result):
             return result
         assert fetched.response is not None
+        if why := in_the_way(fetched.response, fact):
+            result.status, result.reason, result.observed = Status.INCONCLUSIVE, why, why
+            result.evidence.append(f"attempts: {', '.join(fetched.history)}")
+            return result
         if variable and (problem := _secret_problem(fetched.response, fact, variable, probe)):
             result.status = Status.INCONCLUSIVE
             result.reason = result.observed = problem
@@ -180,6 +193,50 @@ def _error_case(error_id: str, fact: ErrorFact, facts: Facts) -> Callable[[httpx
         return compare_error(fact, error_id, fetched.response, result)
 
     return run
+
+
+# A rate limit is not the error we provoked. A GET probe is never billable, so the shared retry
+# policy re-sends it (Retry-After honoured). A billable probe (a model call, sent once) refused by a
+# rate limit is sent ONE more time after its Retry-After (capped by the policy): an HTTP 429 says the
+# request was refused before it was processed (RFC 6585), so the second send cannot bill a second
+# token. Nothing else is re-sent: after a 5xx, a reset connection or no answer in time the model
+# call may have run, so those end inconclusive with their reason. Whatever stands in the way after
+# that (still limited, still failing) is inconclusive too, never drift: it says nothing about the error.
+
+
+def rate_limited(response: httpx.Response, fact: ErrorFact) -> bool:
+    """A 429 that is a rate limit, not the fact's own error (which may be a 429 itself, as the quota
+    error is): no OpenAI error body, a rate-limit code, or a Retry-After."""
+    if response.status_code != 429:
+        return False
+    body = _body(response)
+    error = body.get("error") if body else None
+    code = error.get("code") if isinstance(error, dict) else None
+    if isinstance(error, dict) and code == fact.code and code is not None:
+        return False
+    return not isinstance(error, dict) or code in RATE_LIMIT_CODES or "retry-after" in response.headers
+
+
+def in_the_way(response: httpx.Response, fact: ErrorFact) -> str | None:
+    """Why this answer is a rate limit or a failing server standing in the way of the error, or None."""
+    status = response.status_code
+    if rate_limited(response, fact):
+        after = response.headers.get("retry-after")
+        return f"rate limited (HTTP 429{f', Retry-After {after}' if after else ''}): the error was not provoked"
+    if status >= 500 and status != fact.status:
+        return f"server error (HTTP {status}): the error was not provoked"
+    return None
+
+
+def _once_more(send: Callable[[], httpx.Response], first: Fetched, policy: RetryPolicy) -> Fetched:
+    """The one re-send of a rate-limited billable probe, after its Retry-After (capped)."""
+    assert first.response is not None
+    delay = retry_delay(first.response, 1, policy)
+    time.sleep(delay)
+    second = fetch(send, dataclasses.replace(policy, attempts=1))
+    second.history = [*first.history, f"waited {delay:.1f} s (a 429 refuses before processing)", *second.history]
+    second.attempts += first.attempts
+    return second
 
 
 def _secret_problem(response: httpx.Response, fact: ErrorFact, variable: str, probe: Probe) -> str | None:

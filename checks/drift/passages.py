@@ -1,10 +1,11 @@
-"""Text the way a browser's text fragment (`#:~:text=`) sees it: visible text, matching, closest
+"""Text the way a browser's text fragment (`#:~:text=`) sees it: the page's text, matching, closest
 passage, and the fragment that highlights a passage.
 
 Used by the source check (is OpenAI's quote still on its page?) and by the link check (a link with
-`#id:~:text=…` names a passage as well as an id). Comparisons go through `keyguide.text.fold`, the
-project's one folding of whitespace, case and typography, so a quote that matches at build time
-matches here.
+`#id:~:text=…` names a passage as well as an id). Reading a page is `checks.drift.rendering` (what a
+reader can see, one block per line); matching is `checks.drift.textmatch` (the Text Fragments spec's
+algorithm: word boundaries, blocks, context); the directive syntax is `checks.drift.fragments`.
+Their public names are re-exported here.
 """
 
 from __future__ import annotations
@@ -14,82 +15,42 @@ import itertools
 import re
 from dataclasses import dataclass
 from functools import cached_property
-from urllib.parse import quote as percent_quote
-from urllib.parse import unquote
 
+from checks.drift.fragments import (
+    END_WORDS,
+    LONG_QUOTE_CHARS,
+    TextDirective,
+    encode_term,
+    fragment_url,
+    parse_fragment,
+    parse_text_directive,
+    split_fragment,
+    text_directive,
+)
+from checks.drift.rendering import Rendering, render_html, visible_text
+from checks.drift.textmatch import Found, SearchText, find_range
 from keyguide.text import fold
 
-# Not rendered, so never matched by a text fragment (the HTML spec's "being rendered").
-HIDDEN_TAGS = ("head", "script", "style", "template", "noscript", "svg", "iframe", "object")
-# Elements that start a new block of text: their text never runs into the next element's.
-BLOCK_TAGS = frozenset(
-    [
-        "address",
-        "article",
-        "aside",
-        "blockquote",
-        "br",
-        "dd",
-        "details",
-        "dialog",
-        "div",
-        "dl",
-        "dt",
-        "fieldset",
-        "figcaption",
-        "figure",
-        "footer",
-        "form",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "header",
-        "hr",
-        "li",
-        "main",
-        "nav",
-        "ol",
-        "p",
-        "pre",
-        "section",
-        "summary",
-        "table",
-        "tbody",
-        "td",
-        "tfoot",
-        "th",
-        "thead",
-        "tr",
-        "ul",
-        "option",
-        "caption",
-    ]
-)
+__all__ = [
+    "END_WORDS",
+    "LONG_QUOTE_CHARS",
+    "PageText",
+    "Passage",
+    "Rendering",
+    "TextDirective",
+    "encode_term",
+    "fragment_url",
+    "markdown_text",
+    "parse_fragment",
+    "parse_text_directive",
+    "plain_text",
+    "render_html",
+    "split_fragment",
+    "text_directive",
+    "visible_text",
+]
+
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
-# A text directive this long reads badly in a URL: the textStart,textEnd form names its ends.
-LONG_QUOTE_CHARS = 80
-END_WORDS = 5
-
-
-def visible_text(html: str) -> str:
-    """The text a reader sees on an HTML page, one block per line (no head, scripts, styles, hidden)."""
-    from bs4 import BeautifulSoup, Tag
-
-    soup = BeautifulSoup(html, "html.parser")
-    for tag in soup.find_all(HIDDEN_TAGS):
-        tag.decompose()
-    for tag in soup.find_all(attrs={"hidden": True}):
-        if isinstance(tag, Tag):
-            tag.decompose()
-    for tag in soup.find_all(list(BLOCK_TAGS)):
-        if isinstance(tag, Tag):
-            tag.insert_before("\n")
-            tag.insert_after("\n")
-    lines = (" ".join(line.split()) for line in soup.get_text("").splitlines())
-    return "\n".join(line for line in lines if line)
 
 
 def markdown_text(source: str) -> str:
@@ -115,15 +76,31 @@ class Passage:
 class PageText:
     """One page's visible text, folded once, for many quotes (several facts cite the same page)."""
 
-    def __init__(self, text: str) -> None:
-        self.text = text
+    def __init__(self, text: str | Rendering) -> None:
+        self.rendering = text if isinstance(text, Rendering) else Rendering.of_text(text)
+        self.text = self.rendering.text
 
     @cached_property
     def folded(self) -> str:
         return fold(self.text)
 
+    @cached_property
+    def _searchable(self) -> list[SearchText]:
+        return [SearchText(blocks) for blocks in (self.rendering.blocks, *self.rendering.frames)]
+
+    def searchable(self, frames: bool = False) -> list[SearchText]:
+        """The document's blocks, folded for matching; with `frames`, each same-origin frame's after it."""
+        return self._searchable if frames else self._searchable[:1]
+
+    def find(self, quote: str) -> Found | None:
+        """Where the quote is, matched as a text fragment `text=<quote>` matches (frames included:
+        a reader sees them)."""
+        if not quote.strip():
+            return None
+        return find_range(TextDirective(quote), self, frames=True)
+
     def contains(self, quote: str) -> bool:
-        return fold(quote) in self.folded
+        return self.find(quote) is not None
 
     @cached_property
     def sentences(self) -> list[str]:
@@ -182,86 +159,3 @@ def _grams(text: str) -> frozenset[str]:
     """The words of a folded text and its word pairs: what ranks a window before difflib looks at it."""
     words = re.findall(r"\$?\w+(?:[.,']\w+)*%?", text)
     return frozenset(words) | frozenset(f"{a} {b}" for a, b in itertools.pairwise(words))
-
-
-# -- text fragments (https://wicg.github.io/scroll-to-text-fragment/) --------------------------
-
-
-def encode_term(text: str) -> str:
-    """One term of a text directive, percent-encoded: the spec reserves `-`, `,` and `&` as syntax,
-    and anything outside the URL's fragment characters must be encoded as well."""
-    return percent_quote(" ".join(text.split()), safe="").replace("-", "%2D")
-
-
-def text_directive(passage: str) -> str:
-    """`text=…` for a passage: the whole passage, or `textStart,textEnd` when it is long."""
-    words = passage.split()
-    if len(passage) <= LONG_QUOTE_CHARS or len(words) < 2 * END_WORDS + 1:
-        return "text=" + encode_term(passage)
-    return f"text={encode_term(' '.join(words[:END_WORDS]))},{encode_term(' '.join(words[-END_WORDS:]))}"
-
-
-def fragment_url(url: str, passage: str) -> str:
-    """`url` with a `#:~:text=` directive, so a click scrolls to and highlights the passage.
-
-    An element fragment already on the URL is kept in front of the directive (`#id:~:text=…`).
-    """
-    base, _, fragment = url.partition("#")
-    fragment = fragment.split(":~:", 1)[0]
-    return f"{base}#{fragment}:~:{text_directive(passage)}"
-
-
-@dataclass(frozen=True)
-class TextDirective:
-    """A parsed `text=[prefix-,]start[,end][,-suffix]`, its terms percent-decoded."""
-
-    start: str
-    end: str = ""
-    prefix: str = ""
-    suffix: str = ""
-
-    def describe(self) -> str:
-        middle = f"{self.start} … {self.end}" if self.end else self.start
-        return f"“{middle}”"
-
-    def found_in(self, page: PageText) -> bool:
-        """Whether the page has the passage: prefix, start, [… end], suffix, in that order, folded."""
-
-        def term(text: str) -> str:
-            return re.escape(fold(text))
-
-        pattern = term(self.start)
-        if self.end:
-            pattern += r".*?" + term(self.end)
-        if self.prefix:
-            pattern = term(self.prefix) + r"\s?" + pattern
-        if self.suffix:
-            pattern += r"\s?" + term(self.suffix)
-        return re.search(pattern, page.folded, re.DOTALL) is not None
-
-
-def split_fragment(fragment: str) -> tuple[str, list[TextDirective]]:
-    """An URL fragment as the browser reads it: the element id before `:~:`, and the text directives
-    after it (`#a-word:~:text=Word` is the id `a-word` plus the passage “Word”, never one id)."""
-    element, sep, directives = fragment.partition(":~:")
-    if not sep:
-        return fragment, []
-    parsed = []
-    for directive in directives.split("&"):
-        if directive.startswith("text="):
-            found = parse_text_directive(directive[len("text=") :])
-            if found is not None:
-                parsed.append(found)
-    return element, parsed
-
-
-def parse_text_directive(value: str) -> TextDirective | None:
-    """The terms of `text=`'s value, or None when it is malformed (a browser ignores it then)."""
-    terms = value.split(",")
-    prefix = unquote(terms.pop(0)[:-1]) if terms and terms[0].endswith("-") and len(terms) > 1 else ""
-    suffix = unquote(terms.pop()[1:]) if terms and terms[-1].startswith("-") and len(terms) > 1 else ""
-    if not terms or len(terms) > 2 or not terms[0]:
-        return None
-    start = unquote(terms[0])
-    end = unquote(terms[1]) if len(terms) == 2 else ""
-    return TextDirective(start, end, prefix, suffix)

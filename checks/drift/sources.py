@@ -5,8 +5,10 @@ so every fact with a quote gets one item (`-m sources`, `-k values.min_purchase`
 with the link checker's machinery, not a second one: its `Fetcher` (the one remapper, per-host
 gates, Retry-After, the shared retry policy, redirects hop by hop) and its `ChromiumProbe` for bot
 walls and 403s. Site quirks (Markdown twins, GitHub raw files, help-center slugs) are in
-checks/drift/quirks.py. The quote is matched as a browser matches a text fragment: visible text
-only, folded by `keyguide.text.fold`.
+checks/drift/quirks.py. The quote is matched as a browser matches the text fragment `text=<quote>`
+(checks/drift/textmatch.py): visible text only (checks/drift/rendering.py), whole words, folded.
+Where the HTML alone cannot tell whether the quote is visible (stylesheets it cannot evaluate, or
+scripts that may add text when the quote is missing), Chromium reads the page and decides.
 
 - ok: the quote is on the page.
 - drift: the page was served and the quote is gone (the closest passage now on the page is
@@ -41,10 +43,11 @@ from checks.drift.links.browser import default_browser
 from checks.drift.links.fetch import link_client
 from checks.drift.links.judge import sign_in_hop
 from checks.drift.outcomes import Result, Status, Step, bot_wall_reason, sign_in_reason, status_reason, transport_reason
-from checks.drift.passages import PageText, fragment_url, markdown_text, plain_text, visible_text
+from checks.drift.passages import PageText, Passage, Rendering, fragment_url, markdown_text, plain_text, render_html
 from checks.drift.quirks import Reading, reading_plan
 from checks.drift.remap import Remapper
 from keyguide.facts import Facts
+from keyguide.text import fold
 
 PREFIX = "sources."
 SHOWN_CHARS = 300  # a closest passage longer than this is cut in messages (the fragment link has it whole)
@@ -86,15 +89,15 @@ class Read:
     notes: list[str] = field(default_factory=list)
 
 
-def text_of(reading: Reading, response: httpx.Response) -> str:
+def text_of(reading: Reading, response: httpx.Response) -> Rendering:
     """The visible text of a served document, read as its plan (or its content type) says."""
     kind = response.headers.get("content-type", "").lower()
     body = response.text
     if reading.format == "markdown" or (reading.format == "auto" and "markdown" in kind):
-        return markdown_text(body)
+        return Rendering.of_text(markdown_text(body))
     if reading.format == "html" or (reading.format == "auto" and ("html" in kind or not kind)):
-        return visible_text(body)
-    return plain_text(body)
+        return render_html(body, str(response.url))
+    return Rendering.of_text(plain_text(body))
 
 
 class SourceChecker:
@@ -116,6 +119,7 @@ class SourceChecker:
         self.browser: BrowserProbe = browser or NoBrowser()
         self.fetcher: Fetcher | None = None
         self._reads: dict[tuple[str, str], asyncio.Task[Read]] = {}
+        self._looks: dict[str, asyncio.Task[Visit]] = {}  # Chromium's reading of a page, once per page
         self.wall_time = 0.0
 
     async def run(self, cases: list[SourceCase]) -> dict[str, Result]:
@@ -224,28 +228,58 @@ class SourceChecker:
             read.problem = f"{why}; in Chromium the page {sign_in_reason(visit.final_url)}"
         elif visit.status in GONE:
             read.gone = visit.status
-        elif not visit.served or visit.text is None:
+        elif not visit.served or visit.rendering is None:
             read.problem = f"{why}; Chromium got {shown}"
         else:
-            read.page = PageText(visit.text)
+            read.page = PageText(visit.rendering)
             read.shown_at = visit.final_url
             read.notes.append(f"{why}; read in real Chromium ({shown})")
         return read
+
+    async def _has_quote(self, read: Read, quote: str, notes: list[str]) -> bool:
+        """Whether the read page has the quote; where its HTML cannot settle that (styles it cannot
+        evaluate; scripts or frames when the quote is missing), what Chromium shows decides. Without
+        Chromium (`--link-browser off`, or it could not load the page) the HTML's answer stands, noted:
+        the doubt is about the page's styles and scripts, the document itself was read. Notes about
+        this quote go to `notes` (the read is shared by every fact citing the page)."""
+        assert read.page is not None
+        found = read.page.contains(quote)
+        rendering = read.page.rendering
+        doubt = rendering.styles_unsure if found else (rendering.styles_unsure or rendering.content_unsure)
+        if not doubt:
+            return found
+        if read.shown_at not in self._looks:
+            self._looks[read.shown_at] = asyncio.ensure_future(self.browser.visit(read.shown_at, "", text=True))
+        visit = await self._looks[read.shown_at]
+        if not visit.served or visit.rendering is None:
+            why = visit.error or visit.wall or f"HTTP {visit.status}"
+            notes.append(f"not confirmed in Chromium ({why}): {doubt}")
+            return found
+        seen = PageText(visit.rendering).contains(quote)
+        notes.append(f"read in Chromium as well ({doubt})")
+        if seen != found:
+            notes.append("Chromium shows the quote" if seen else "Chromium does not show the quote (hidden)")
+        return seen
 
     # -- judging -----------------------------------------------------------------------------
 
     async def check(self, case: SourceCase) -> Result:
         reads: list[Read] = []
+        notes: list[str] = []
         for reading in reading_plan(case.url):
             read = await self.read(reading)
             reads.append(read)
-            if read.page is not None and read.page.contains(case.quote):
-                return finish(case, ok(case, read, reads))
+            if read.page is not None and await self._has_quote(read, case.quote, notes):
+                result = ok(case, read, reads)
+                result.notes += notes
+                return finish(case, result)
             if not reading.fallback:
                 break
             what = "does not have the quote" if read.page is not None else (read.problem or f"HTTP {read.gone}")
             read.notes.append(f"{reading.why or reading.url}: {what}; reading the next document")
-        return finish(case, judged(case, reads))
+        result = judged(case, reads)
+        result.notes += notes
+        return finish(case, result)
 
 
 def new_result(case: SourceCase, status: Status, observed: str, **fields: str) -> Result:
@@ -304,9 +338,12 @@ def judged(case: SourceCase, reads: list[Read]) -> Result:
 def drifted(case: SourceCase, served: list[Read]) -> Result:
     """The page was served and the quote is gone: say what the page says now, and link to it."""
     best: tuple[float, str, Read] | None = None
+    needle = fold(case.quote)
     for read in served:
         assert read.page is not None
-        passage = read.page.closest(case.quote)
+        # Its letters still there, but only inside longer words ($5 in $50): that sentence is the one.
+        inside = next((text for text in read.page.sentences if needle in fold(text)), None)
+        passage = Passage(inside, 1.0) if inside else read.page.closest(case.quote)
         if passage is not None and (best is None or passage.score > best[0]):
             best = (passage.score, passage.text, read)
     if best is None:
@@ -320,10 +357,12 @@ def drifted(case: SourceCase, served: list[Read]) -> Result:
     score, passage, read = best
     shown = passage if len(passage) <= SHOWN_CHARS else passage[:SHOWN_CHARS].rsplit(" ", 1)[0] + " …"
     link = fragment_url(_link_page(case, read), passage)
+    partial = needle in fold(passage)
+    gone = "the quote is only part of longer words on the page" if partial else "the quote is gone"
     result = new_result(
         case,
         Status.DRIFT,
-        f"the quote is gone; now says: “{shown}”",
+        f"{gone}; now says: “{shown}”",
         suggestion=(
             f"now says: “{shown}” — check {case.fact} against it and update the fact and its source.quote "
             f"in facts.yml (closest passage: {link})"

@@ -61,13 +61,8 @@ from checks.drift.links.judge import (
     after_browser,
     after_sign_in,
     finish,
-    fragment_ids,
-    has_id,
-    is_html,
     judge,
-    may_build_headings,
     missing_fragment,
-    passages,
     served,
 )
 from checks.drift.links.options import (
@@ -75,6 +70,8 @@ from checks.drift.links.options import (
     add_options,
     parse_duration,
 )
+from checks.drift.links.page import fragment_ids, has_id, is_html, may_build_headings
+from checks.drift.links.passage import passages
 
 __all__ = [
     "CACHED_FIELDS",
@@ -82,7 +79,6 @@ __all__ = [
     "FRAGMENT_JS",
     "GONE",
     "HEAD_OK_BELOW",
-    "INNER_TEXT_JS",
     "NEEDS_SIGN_IN",
     "PERMANENT",
     "SKIP_CLASS",
@@ -130,7 +126,7 @@ __all__ = [
     "source_pages",
 ]
 
-BROWSER_NAMES = ("FRAGMENT_JS", "INNER_TEXT_JS", "BrowserProbe", "ChromiumProbe", "NoBrowser", "ProbeGuard", "Visit")
+BROWSER_NAMES = ("FRAGMENT_JS", "BrowserProbe", "ChromiumProbe", "NoBrowser", "ProbeGuard", "Visit")
 
 
 def __getattr__(name: str) -> Any:

@@ -16,6 +16,7 @@ from checks.drift.outcomes import (
     bot_wall_reason,
 )
 from checks.drift.remap import Remapper
+from checks.drift.rendering_browser import CLOSED_ROOTS_JS, RENDERED_TEXT_JS, rendering_of
 from checks.drift.routing import (
     MAX_REDIRECTS,
     Router,
@@ -25,6 +26,7 @@ from checks.drift.routing import (
 )
 
 if TYPE_CHECKING:
+    from checks.drift.rendering import Rendering
     from keyguide.facts import Facts
 
 
@@ -39,7 +41,8 @@ class Visit:
     fragment_found: bool | None = None  # None: no fragment asked for, or not looked at
     notes: list[str] = field(default_factory=list)  # what the routing did: blocked writes, aborts
     redirects: list[str] = field(default_factory=list)  # "301 url → location", in original URLs
-    text: str | None = None  # document.body.innerText, when asked for (the source check reads it)
+    text: str | None = None  # the visible text, one block per line, when asked for
+    rendering: Rendering | None = None  # the same, as blocks a text fragment searches (frames apart)
 
     @property
     def served(self) -> bool:
@@ -57,8 +60,6 @@ FRAGMENT_JS = (
     "f => { const found = x => !!(document.getElementById(x) || document.getElementsByName(x).length);"
     " if (found(f)) return true; try { return found(decodeURIComponent(f)); } catch (e) { return false; } }"
 )
-# What a reader sees: innerText skips hidden elements, scripts and styles, as a text fragment does.
-INNER_TEXT_JS = "() => document.body ? document.body.innerText : ''"
 
 
 @dataclass
@@ -139,6 +140,8 @@ class ChromiumProbe:
             context = await browser.new_context(service_workers="block", **state)
             try:
                 await guard.install(context)
+                if text:
+                    await context.add_init_script(CLOSED_ROOTS_JS)  # closed shadow roots are text a reader sees
                 page = await context.new_page()
                 visit = await self._look(page, url, fragment, text)
             finally:
@@ -178,7 +181,8 @@ class ChromiumProbe:
             visit.fragment_found = await self._has_fragment(page, fragment)
         if text and visit.served:
             try:
-                visit.text = await page.evaluate(INNER_TEXT_JS)
+                visit.rendering = rendering_of(await page.evaluate(RENDERED_TEXT_JS))
+                visit.text = visit.rendering.text
             except Exception as exc:
                 visit.error = f"Chromium could not read the page's text ({str(exc).splitlines()[0]})"
         return visit

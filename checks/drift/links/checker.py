@@ -118,13 +118,13 @@ class LinkChecker:
         visits: dict[tuple[str, str, bool], asyncio.Future[Visit]] = {}
 
         def key(target: LinkTarget, probe: Probe) -> tuple[str, str, bool]:
-            return (probe.final_url, target.fragment, bool(target.text_directives))
+            return (probe.final_url, *_looks_for(target))
 
         for target in waiting:
             probe = results[target.id][2]
             if key(target, probe) not in visits:
-                visit = browser.visit(probe.final_url, target.fragment, text=bool(target.text_directives))
-                visits[key(target, probe)] = asyncio.ensure_future(visit)
+                fragment, text = _looks_for(target)
+                visits[key(target, probe)] = asyncio.ensure_future(browser.visit(probe.final_url, fragment, text=text))
         for target in waiting:
             result, pending, probe = results[target.id]
             visit = await visits[key(target, probe)]
@@ -154,13 +154,13 @@ class LinkChecker:
         visits: dict[tuple[str, str, bool], asyncio.Future[Visit]] = {}
         try:
             for target in waiting:
-                key = (target.page_url, target.fragment, bool(target.text_directives))
+                key = (target.page_url, *_looks_for(target))
                 if key not in visits:
-                    visit = browser.visit(target.page_url, target.fragment, text=bool(target.text_directives))
-                    visits[key] = asyncio.ensure_future(visit)
+                    fragment, text = _looks_for(target)
+                    visits[key] = asyncio.ensure_future(browser.visit(target.page_url, fragment, text=text))
             for target in waiting:
                 result, _, probe = results[target.id]
-                visit = await visits[(target.page_url, target.fragment, bool(target.text_directives))]
+                visit = await visits[(target.page_url, *_looks_for(target))]
                 results[target.id] = (after_sign_in(target, probe, result, visit), None, probe)
         finally:
             if self._signed_in is None:
@@ -169,6 +169,11 @@ class LinkChecker:
 
     def host_stats(self) -> dict[str, HostStats]:
         return {} if self.fetcher is None else self.fetcher.host_stats()
+
+
+def _looks_for(target: LinkTarget) -> tuple[str, bool]:
+    """What Chromium must look for: the id (not when a passage decides), and whether to read the text."""
+    return ("" if target.names_passage else target.fragment, target.names_passage)
 
 
 # Entry points

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from checks.drift.passages import TextDirective
+    from checks.drift.fragments import TextDirective
     from keyguide.facts import Facts
 
 
@@ -53,17 +53,30 @@ class LinkTarget:
         Browsers read `#a-word:~:text=Word` as the id `a-word` plus a text directive, so the id is
         never the whole string (the directive is `text_directives`).
         """
-        from checks.drift.passages import split_fragment
+        from checks.drift.fragments import parse_fragment
 
-        element = split_fragment(self.url.partition("#")[2])[0]
+        element = parse_fragment(self.url.partition("#")[2]).element
         return "" if element.lower() == "top" else element
 
     @property
     def text_directives(self) -> list[TextDirective]:
         """The passages a `#…:~:text=` fragment names; a browser scrolls to and highlights them."""
-        from checks.drift.passages import split_fragment
+        from checks.drift.fragments import parse_fragment
 
-        return split_fragment(self.url.partition("#")[2])[1]
+        return parse_fragment(self.url.partition("#")[2]).directives
+
+    @property
+    def malformed_directives(self) -> list[str]:
+        """`text=` directives a browser cannot parse, so ignores: the link highlights nothing."""
+        from checks.drift.fragments import parse_fragment
+
+        return parse_fragment(self.url.partition("#")[2]).malformed
+
+    @property
+    def names_passage(self) -> bool:
+        """Whether the link names a passage: then the passage decides, and the id is only where a
+        browser falls back to when the passage is missing (`#missing-id:~:text=found` is ok)."""
+        return bool(self.text_directives or self.malformed_directives)
 
     def __repr__(self) -> str:  # pytest shows this in -v for failing parametrized items
         return f"LinkTarget({self.id!r})"

@@ -1,6 +1,9 @@
 """Judge: the shared outcomes applied to links. 404/410, an unexpected permanent redirect and a
 missing `#fragment` or text passage are drift; bot walls and 403s wait for the browser; unreachable,
 5xx, 429 and sign-in walls are inconclusive.
+
+A link that names a passage (`#id:~:text=…`) is judged by the passage, as a browser scrolls to it
+(checks/drift/links/passage.py); the id is then only where the browser falls back to.
 """
 
 from __future__ import annotations
@@ -8,10 +11,10 @@ from __future__ import annotations
 import difflib
 from typing import TYPE_CHECKING, Literal
 
-import httpx
-
 from checks.drift.links.collect import LinkTarget
 from checks.drift.links.fetch import Hop, Probe
+from checks.drift.links.page import fragment_ids, has_id, is_html, may_build_headings
+from checks.drift.links.passage import confirmed, passages
 from checks.drift.outcomes import (
     Result,
     Status,
@@ -24,46 +27,25 @@ from checks.drift.outcomes import (
 
 if TYPE_CHECKING:
     from checks.drift.links.browser import Visit
+    from checks.drift.rendering import Rendering
 
 PERMANENT = (301, 308)
 GONE = (404, 410)
-Pending = Literal["wall", "fragment"] | None
-
-
-def has_id(fragment: str, ids: set[str]) -> bool:
-    """Whether a fragment lands on one of `ids` as a browser finds it: as written, then percent-decoded
-    (`#Upper-%C3%84%C3%96%C3%B6` lands on the id `Upper-ÄÖö`)."""
-    from urllib.parse import unquote
-
-    return fragment in ids or unquote(fragment) in ids
-
-
-def fragment_ids(html: str) -> set[str]:
-    """Every id and every `<a name>` of a page: what a #fragment can land on without JavaScript."""
-    from bs4 import BeautifulSoup, Tag
-
-    soup = BeautifulSoup(html, "html.parser")
-    ids = {str(tag["id"]) for tag in soup.find_all(id=True) if isinstance(tag, Tag)}
-    return ids | {str(tag["name"]) for tag in soup.find_all("a", attrs={"name": True}) if isinstance(tag, Tag)}
-
-
-def may_build_headings(html: str) -> bool:
-    """A page with scripts may add its headings after load (SPAs, GitHub's user-content- anchors)."""
-    return "<script" in html.lower()
-
-
-def is_html(response: httpx.Response | None) -> bool:
-    return response is not None and "html" in response.headers.get("content-type", "html").lower()
+# What only a browser can settle: a wall, a fragment or passage the HTML lacks, or a passage the HTML
+# has but whose visibility depends on styles it cannot evaluate ("confirm": ok unless Chromium disagrees).
+Pending = Literal["wall", "fragment", "confirm"] | None
 
 
 def _expected(target: LinkTarget) -> str:
     text = "the page is served (HTTP 2xx, no permanent redirect)"
     if target.expect_redirect_to:
         text = f"the page is served, after a redirect to {target.expect_redirect_to}…"
-    if target.fragment:
-        text += f", with an element id “{target.fragment}”"
     if target.text_directives:
-        text += ", with the passage " + ", ".join(d.describe() for d in target.text_directives)
+        text += ", with the passage " + " or ".join(d.describe() for d in target.text_directives)
+        if target.fragment:
+            text += f" (else a browser falls back to the element id “{target.fragment}”)"
+    elif target.fragment:
+        text += f", with an element id “{target.fragment}”"
     return text
 
 
@@ -168,10 +150,14 @@ def _gone(target: LinkTarget, probe: Probe, result: Result) -> Result:
 
 
 def served(
-    target: LinkTarget, probe: Probe, result: Result, fragment_found: bool | None = None, text: str | None = None
+    target: LinkTarget,
+    probe: Probe,
+    result: Result,
+    fragment_found: bool | None = None,
+    rendering: Rendering | None = None,
 ) -> tuple[Result, Pending]:
     """The page is served: what remains is an unexpected permanent redirect, a missing fragment id or
-    a missing text passage. `fragment_found` and `text` come from Chromium when it loaded the page."""
+    a missing text passage. `fragment_found` and `rendering` come from Chromium when it loaded the page."""
     moved = _permanent_move(target, probe)
     if moved is not None and moved.location:
         new = _with_fragment(moved.location, target)
@@ -185,6 +171,8 @@ def served(
     if hops:
         kind = "expected redirect" if any(h.status in PERMANENT for h in hops) else "temporary redirect"
         result.notes.append(f"{kind}: {_observed(probe)}")
+    if target.names_passage:
+        return passages(target, probe, result, rendering, _fix_where(target))
     if target.fragment and fragment_found is False:
         return missing_fragment(target, result, set()), None
     if target.fragment and fragment_found is None:
@@ -197,38 +185,6 @@ def served(
                 result.status, result.reason = Status.INCONCLUSIVE, f"#{target.fragment} not in the static HTML"
                 return result, "fragment"
             return missing_fragment(target, result, ids), None
-    return passages(target, probe, result, text)
-
-
-def passages(target: LinkTarget, probe: Probe, result: Result, text: str | None = None) -> tuple[Result, Pending]:
-    """The link's text directives (`#:~:text=…`): each passage must be on the page, as in a browser.
-
-    `text` is the browser's visible text when Chromium loaded the page; else the static HTML's.
-    """
-    from checks.drift.passages import PageText, visible_text
-
-    directives = target.text_directives
-    if not directives:
-        return result, None
-    static = text is None
-    if text is None:
-        if not is_html(probe.response):
-            result.notes.append("the text fragment was not checked: the target is not HTML")
-            return result, None
-        text = visible_text(probe.body)
-    page = PageText(text)
-    missing = [d for d in directives if not d.found_in(page)]
-    if not missing:
-        return result, None
-    if static and may_build_headings(probe.body):
-        result.status, result.reason = Status.INCONCLUSIVE, f"text {missing[0].describe()} not in the static HTML"
-        return result, "fragment"
-    result.status, result.reason = Status.DRIFT, ""
-    shown = ", ".join(d.describe() for d in missing)
-    result.observed = f"{result.observed}; no passage {shown} on the page"
-    near = page.closest(missing[0].start + (" " + missing[0].end if missing[0].end else ""))
-    now = f"; the closest passage now is “{near.text[:200]}”" if near else ""
-    result.suggestion = f"the page no longer says {shown}{now}: update the link's text fragment {_fix_where(target)}"
     return result, None
 
 
@@ -244,6 +200,8 @@ def missing_fragment(target: LinkTarget, result: Result, ids: set[str]) -> Resul
 
 def after_browser(target: LinkTarget, probe: Probe, result: Result, pending: Pending, visit: Visit) -> Result:
     """Settle what only the browser could: a bot wall or 403, or a fragment built by JavaScript."""
+    if pending == "confirm":
+        return confirmed(target, probe, result, visit, _fix_where(target))
     shown = "no answer" if visit.status is None else f"HTTP {visit.status}"
     result.evidence += [f"Chromium followed a redirect: {redirect}" for redirect in visit.redirects]
     result.evidence.append(f"Chromium {probe.final_url} → {visit.error or visit.wall or shown} at {visit.final_url}")
@@ -275,15 +233,17 @@ def after_browser(target: LinkTarget, probe: Probe, result: Result, pending: Pen
     if pending == "wall":
         result.observed = f"{result.observed} ({previous}); in Chromium {shown}"
         result.notes.append(f"{previous}; real Chromium got the page ({shown})")
-        if target.fragment and visit.fragment_found is False:
+        if target.fragment and visit.fragment_found is False and not target.names_passage:
             return missing_fragment(target, result, ids)
         found = visit.fragment_found if target.fragment else None
-        return served(target, probe, result, found, visit.text)[0]
+        return served(target, probe, result, found, visit.rendering)[0]
+    if target.names_passage:
+        return passages(target, probe, result, visit.rendering, _fix_where(target))[0]
     if target.fragment and not visit.fragment_found:
         return missing_fragment(target, result, ids)
     if target.fragment and not has_id(target.fragment, ids):
         result.notes.append(f"#{target.fragment} is built by JavaScript: found in Chromium")
-    return passages(target, probe, result, visit.text)[0]
+    return result
 
 
 NEEDS_SIGN_IN = "needs a signed-in session"
@@ -319,9 +279,13 @@ def after_sign_in(target: LinkTarget, probe: Probe, result: Result, visit: Visit
     result.reason = ""
     result.observed = f"{result.observed} ({previous}); signed in, {shown} at {visit.final_url}"
     result.notes.append("behind sign-in: verified in a browser signed in with the session (--storage-state)")
-    if target.fragment and visit.fragment_found is False:
+    if target.fragment and visit.fragment_found is False and not target.names_passage:
         return missing_fragment(target, result, set())
-    return passages(target, probe, result, visit.text)[0] if visit.text is not None else result
+    return (
+        passages(target, probe, result, visit.rendering, _fix_where(target))[0]
+        if visit.rendering is not None
+        else result
+    )
 
 
 def finish(target: LinkTarget, result: Result) -> Result:
