@@ -81,6 +81,14 @@ class BaselineStore:
     def recording(self) -> bool:
         return self.out_dir is not None
 
+    def has(self, kind: str, item_id: str) -> bool:
+        """Whether there is a baseline file to compare `item_id` with (read or not)."""
+        return self.compare_dir is not None and path_of(self.compare_dir, kind, item_id).is_file()
+
+    def needed(self, kind: str, item_id: str) -> bool:
+        """Whether the item must look at OpenAI at all: to compare, or to record."""
+        return self.recording or self.has(kind, item_id)
+
     def baseline(self, kind: str, item_id: str) -> Baseline | None:
         """The baseline to compare `item_id` with, or None. Raises BaselineError for an unreadable one."""
         if self.compare_dir is None:

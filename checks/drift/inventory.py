@@ -349,6 +349,10 @@ def judge(screen: Screen, baseline: Baseline, now: list[str], facts: Facts) -> R
     before = [str(item) for item in baseline.items]
     diff = compare(screen, before, now, named)
     where = f"the {screen.title}"
+    screen_named = {
+        "screen": screen.title.removesuffix(" dialog") if screen.is_dialog else screen.title,
+        "screen_kind": "dialog" if screen.is_dialog else "page",
+    }
     result = Result(
         screen.id,
         "screen",
@@ -373,7 +377,7 @@ def judge(screen: Screen, baseline: Baseline, now: list[str], facts: Facts) -> R
     ):
         for text in lines:
             role, name, form = parse_line(text)
-            entry = {"change": kind, "role": role, "name": name, "where": where, "inside": inside}
+            entry = {"change": kind, "role": role, "name": name, "inside": inside, **screen_named}
             result.changes.append(entry | ({"form": form} if form else {}))
     said = []
     if diff.added:

@@ -64,6 +64,8 @@ class Result:
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["status"] = self.status.value
+        if not data["changes"]:
+            del data["changes"]  # only the baseline checks have any: other results read as before
         return data
 
     @classmethod
