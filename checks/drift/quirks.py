@@ -206,7 +206,8 @@ CHROME_CONTAINERS = ", ".join(
     )
 )
 CHROME_LINES = re.compile(
-    r"^(skip to (main )?content|all collections|search( for articles)?(\.\.\.|…)?|table of contents|on this page"
+    r"^(skip to (main )?content|all collections\b.*|search( for articles)?(\.\.\.|…)?|table of contents|on this page"
+    r"|openai (help center|developers|platform)|©.*|.*\ball rights reserved\b.*"
     r"|copy page|ask chatgpt|was this (article|page) helpful\??|(written|updated) by .{0,60}"
     r"|updated (over |about )?(a|an|\d+) (second|minute|hour|day|week|month|year)s? ago|updated (today|yesterday)"
     r"|last updated:? .{0,40}|edit (this|on) (page|github)|share( this article)?|print|previous|next)$",
