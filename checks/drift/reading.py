@@ -104,6 +104,11 @@ def _unread(read: Read | None, batch: Batch) -> str | None:
     return read.problem or "the page could not be read"
 
 
+def _shown_at(read: Read, url: str) -> str:
+    """Where a writer's click should land: the page a reader sees (never a .md twin or a raw file)."""
+    return read.shown_at if read.reading.format in ("auto", "html") and read.shown_at else url
+
+
 def page_steps(case: PageCase) -> list[Step]:
     """The places the guide states a fact quoted from this page."""
     steps = [Step(u.page, u.line, u.where) for fact_id, _ in case.quotes for u in fact_usage(fact_id)]
@@ -127,7 +132,7 @@ def check_page(case: PageCase, batch: Batch, store: BaselineStore) -> Result | s
         result = _inconclusive(case.id, "page", case.url, problem or "the page has no text")
     else:
         store.compared += 1
-        result = judge_page(case, baseline, now, read.shown_at, page_steps(case))
+        result = judge_page(case, baseline, now, _shown_at(read, case.url), page_steps(case))
         result.notes += read.notes
     result.steps = result.steps or page_steps(case)
     result.pages = result.pages or list(dict.fromkeys(s.page for s in result.steps))
@@ -152,7 +157,7 @@ def check_watch(case: WatchCase, batch: Batch, store: BaselineStore) -> Result |
     if entries is None or read is None:
         return _inconclusive(case.id, "watch", case.url, problem or "the page has no text")
     store.compared += 1
-    result = judge_watch(case, baseline, entries, read.shown_at)
+    result = judge_watch(case, baseline, entries, _shown_at(read, case.url))
     result.notes += read.notes
     return result
 

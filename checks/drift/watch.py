@@ -159,10 +159,10 @@ def judge(case: WatchCase, baseline: Baseline, now: list[Entry], shown_at: str) 
     known = {entry.key for entry in old}
     oldest = min((entry.date for entry in old), default="")
     new = [entry for entry in now if entry.key not in known and entry.date >= oldest]
-    pattern = keyword_pattern(list(case.keywords))
+    patterns = {keyword: keyword_pattern([keyword]) for keyword in case.keywords}
     relevant = []
     for entry in new:
-        hits = sorted({m.group(0).casefold() for m in pattern.finditer(f"{entry.title} {entry.text}")})
+        hits = [keyword for keyword, pattern in patterns.items() if pattern.search(f"{entry.title} {entry.text}")]
         if hits:
             relevant.append((entry, hits))
         else:

@@ -71,7 +71,7 @@ def _entries(faults: FaultBook, watched_url: str) -> list[Entry]:
             date.fromisoformat(f.entry_date) if f.entry_date else datetime.now(UTC).date(),
             f.name or DEFAULT_TITLE,
             "Feature",
-            "v1/organization/projects/api_keys",
+            "dashboard",
             f.message or DEFAULT_TEXT,
         )
         for f in faults.peek("changelog_entry", lambda _f, t: t.matches(watched_url))
