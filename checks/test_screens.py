@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from checks.drift.outcomes import Result
+from checks.drift.outcomes import Result, Status
 from checks.drift.plugin import DriftSession, settle_compared
 from checks.drift.ui import UiOptions
 from keyguide.baselines import Screen, screens
@@ -36,7 +36,14 @@ def test_screen(
     guard = request.getfixturevalue("ui_guard")
     outcome = check_screen(page, screen, drift.facts, ui_options, store)
     if guard.blocked:  # looking must change nothing at OpenAI: a blocked write fails the item, as in test_ui
-        pytest.fail(f"{screen.id}: the suite blocked a write while looking: {'; '.join(guard.blocked)}", pytrace=False)
+        writes = "; ".join(guard.blocked)
+        reason = f"suite stopped a write to OpenAI while looking at the screen: {writes}"
+        drift.record(
+            Result(screen.id, "screen", Status.INCONCLUSIVE, screen.url, "nothing changed", reason, reason=reason)
+        )
+        pytest.fail(
+            f"{screen.id}: the check tried to change something at OpenAI; the suite blocked it: {writes}", pytrace=False
+        )
     if isinstance(outcome, Result):
         outcome.notes += guard.notes()
     settle_compared(drift, outcome)
