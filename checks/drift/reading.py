@@ -11,7 +11,9 @@ Then each page and watched page is judged against its baseline (checks/drift/sen
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from checks.drift.baselines import BaselineStore
 from checks.drift.http import RetryPolicy
@@ -24,9 +26,9 @@ from checks.drift.remap import Remapper
 from checks.drift.sentences import PageCase, article_lines, sentences_of
 from checks.drift.sentences import judge as judge_page
 from checks.drift.sources import Read, SourceCase, SourceChecker, finish, new_result
-from checks.drift.watch import WatchCase, entries_of
+from checks.drift.watch import Entry, WatchCase, entries_of
 from checks.drift.watch import judge as judge_watch
-from keyguide.baselines import BaselineError
+from keyguide.baselines import Baseline, BaselineError
 from keyguide.usage import fact_usage
 
 
@@ -117,47 +119,65 @@ def page_steps(case: PageCase) -> list[Step]:
 
 def check_page(case: PageCase, batch: Batch, store: BaselineStore) -> Result | str:
     """A cited page against its baseline: ok or review (a Result), or the "no baseline" message."""
-    try:
-        baseline = store.baseline("page", case.id)
-    except BaselineError as exc:
-        return _inconclusive(case.id, "page", case.url, store.unreadable(exc))
-    read = batch.documents.get(case.url)
-    problem = _unread(read, batch)
-    now = sentences_of(read.page.text, read.html) if read is not None and read.page is not None else None
-    if now:
-        store.record("page", case.id, case.url, case.url, now)
-    if baseline is None:
-        return store.no_baseline("page", case.id, case.url) + (f"; not recorded: {problem}" if problem else "")
-    if now is None or read is None:
-        result = _inconclusive(case.id, "page", case.url, problem or "the page has no text")
-    else:
-        store.compared += 1
-        result = judge_page(case, baseline, now, _shown_at(read, case.url), page_steps(case))
-        result.notes += read.notes
-    result.steps = result.steps or page_steps(case)
-    result.pages = result.pages or list(dict.fromkeys(s.page for s in result.steps))
-    return result
+    steps = page_steps(case)
+    outcome = _against_baseline(
+        "page",
+        case.id,
+        case.url,
+        case.url,
+        batch,
+        store,
+        lambda read: sentences_of(read.page.text if read.page else "", read.html),
+        lambda baseline, now, read: judge_page(case, baseline, now, _shown_at(read, case.url), steps),
+    )
+    if isinstance(outcome, Result):
+        outcome.steps = outcome.steps or steps
+        outcome.pages = outcome.pages or list(dict.fromkeys(s.page for s in outcome.steps))
+    return outcome
 
 
 def check_watch(case: WatchCase, batch: Batch, store: BaselineStore) -> Result | str:
     """A watched page's new entries since its baseline: ok or review, or the "no baseline" message."""
+    return _against_baseline(
+        "watch",
+        case.id,
+        case.url,
+        case.title,
+        batch,
+        store,
+        lambda read: [e.as_item() for e in entries_of(article_lines(read.page.text if read.page else "", read.html))],
+        lambda baseline, now, read: judge_watch(
+            case, baseline, [Entry(**item) for item in now], _shown_at(read, case.url)
+        ),
+    )
+
+
+def _against_baseline(
+    kind: str,
+    item_id: str,
+    url: str,
+    title: str,
+    batch: Batch,
+    store: BaselineStore,
+    observe: Callable[[Read], list[Any]],
+    judge: Callable[[Baseline, list[Any], Read], Result],
+) -> Result | str:
+    """Read the item's document, record what it says (--baseline-out), and judge it against its baseline."""
     try:
-        baseline = store.baseline("watch", case.id)
+        baseline = store.baseline(kind, item_id)
     except BaselineError as exc:
-        return _inconclusive(case.id, "watch", case.url, store.unreadable(exc))
-    read = batch.documents.get(case.url)
+        return _inconclusive(item_id, kind, url, store.unreadable(exc))
+    read = batch.documents.get(url)
     problem = _unread(read, batch)
-    entries = None
-    if read is not None and read.page is not None:
-        entries = entries_of(article_lines(read.page.text, read.html))
-    if entries:
-        store.record("watch", case.id, case.url, case.title, [entry.as_item() for entry in entries])
+    now = observe(read) if read is not None and problem is None else None
+    if now:
+        store.record(kind, item_id, url, title, now)
     if baseline is None:
-        return store.no_baseline("watch", case.id, case.url) + (f"; not recorded: {problem}" if problem else "")
-    if entries is None or read is None:
-        return _inconclusive(case.id, "watch", case.url, problem or "the page has no text")
+        return store.no_baseline(kind, item_id, url) + (f"; not recorded: {problem}" if problem else "")
+    if read is None or now is None:
+        return _inconclusive(item_id, kind, url, problem or "the page has no text")
     store.compared += 1
-    result = judge_watch(case, baseline, entries, _shown_at(read, case.url))
+    result = judge(baseline, now, read)
     result.notes += read.notes
     return result
 
