@@ -12,9 +12,12 @@ import httpx
 import pytest
 
 from checks.drift.http import sync_client
+from checks.drift.links import LinkSettings
 from checks.drift.outcomes import Result
 from checks.drift.plugin import PLUGIN_NAME, DriftSession, add_options, session_of
 from checks.drift.plugin import settle as settle_result
+from checks.drift.reading import Batch, read_batch
+from checks.drift.sources import SourceCase
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -34,6 +37,24 @@ def drift(pytestconfig: pytest.Config) -> DriftSession:
 @pytest.fixture
 def settle(drift: DriftSession) -> Callable[[Result], None]:
     return lambda result: settle_result(drift, result)
+
+
+@pytest.fixture(scope="session")
+def documents(request: pytest.FixtureRequest, drift: DriftSession) -> Batch:
+    """Every document the selected source, page and watch items need, read in one batch (each once)."""
+    sources: dict[str, SourceCase] = {}
+    urls: list[str] = []
+    for item in request.session.items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if isinstance(case := params.get("source_case"), SourceCase):
+            sources[case.id] = case
+        for name, kind in (("page_case", "page"), ("watch_case", "watch")):
+            other = params.get(name)
+            if other is not None and drift.baselines.needed(kind, other.id):
+                urls.append(other.url)
+    return read_batch(
+        list(sources.values()), urls, drift.remapper, drift.policy, LinkSettings.from_config(request.config)
+    )
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,9 @@
 """Source drift: one item per fact whose source has a quote (`-m sources`, `-k values.min_purchase`).
 
 The first item checks the whole selected batch concurrently (checks/drift/sources.py: the link
-checker's fetcher, limits and browser re-check, each distinct page read once); each item then
-settles its own precomputed Result, like checks/test_links.py.
+checker's fetcher, limits and browser re-check, each distinct page read once, together with the
+pages the page baselines read: checks/conftest.py `documents`); each item then settles its own
+precomputed Result, like checks/test_links.py.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from collections.abc import Callable
 
 import pytest
 
-from checks.drift.links import LinkSettings
 from checks.drift.outcomes import Result
-from checks.drift.plugin import DriftSession, session_of
-from checks.drift.sources import SourceCase, check_sources, source_cases
+from checks.drift.plugin import session_of
+from checks.drift.reading import Batch
+from checks.drift.sources import SourceCase, source_cases
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -24,16 +25,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture(scope="session")
-def source_results(request: pytest.FixtureRequest, drift: DriftSession) -> dict[str, Result]:
+def source_results(documents: Batch) -> dict[str, Result]:
     """Every selected source, checked at once (so `-k` checks only what it selects)."""
-    cases: dict[str, SourceCase] = {}
-    for item in request.session.items:
-        callspec = getattr(item, "callspec", None)
-        case = None if callspec is None else callspec.params.get("source_case")
-        if isinstance(case, SourceCase):
-            cases[case.id] = case
-    settings = LinkSettings.from_config(request.config)
-    return check_sources(list(cases.values()), drift.remapper, drift.policy, settings)
+    return documents.sources
 
 
 @pytest.mark.sources

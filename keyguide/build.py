@@ -1,6 +1,6 @@
 """Build the site from a copy of the project, so tests can break a copy without touching the real one.
 
-A copy holds what a build reads: mkdocs.yml, docs/, overrides/ and facts.yml. The keyguide package is
+A copy holds what a build reads: mkdocs.yml, docs/, overrides/, baselines/ and facts.yml. The keyguide package is
 linked, not copied, so the copy builds with the code under test. The build runs in a subprocess exactly
 as a writer runs it (`mkdocs build --strict`), with the copy's facts and no verification file unless
 the copy has one.
@@ -27,7 +27,7 @@ from keyguide.facts import ROOT
 
 # What a build reads; everything else in the repository is irrelevant to it.
 PROJECT_FILES = ("mkdocs.yml", "facts.yml")
-PROJECT_DIRS = ("docs", "overrides")
+PROJECT_DIRS = ("docs", "overrides", "baselines")  # baselines/: the build refuses one not from a live run
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,8 @@ def copy_project(dest: Path, root: Path = ROOT) -> Path:
     for name in PROJECT_FILES:
         shutil.copy2(root / name, dest / name)
     for name in PROJECT_DIRS:
-        shutil.copytree(root / name, dest / name, dirs_exist_ok=True)
+        if (root / name).is_dir():
+            shutil.copytree(root / name, dest / name, dirs_exist_ok=True)
     link = dest / "keyguide"
     if not link.exists():
         link.symlink_to(root / "keyguide", target_is_directory=True)

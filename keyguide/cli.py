@@ -6,8 +6,10 @@
     check                      everything a build refuses (facts, coverage, mkdocs.yml, every page), for any builder
     facts                      validate facts.yml: OK and counts, or each error
     fix DRIFT_JSON [--dry-run] apply a drift run's mechanical fixes (renames, moved links), bump, build
-    coverage [--json|--screens] what verifies each fact (link, ui, api, source, manual) and the totals
+    coverage [--json|--screens] what verifies each fact (link, ui, api, source, manual) and the totals,
+                               and how many screens and pages have a baseline
     screens update DIR         copy a live run's changed screenshots into docs/assets/screens/
+    baselines update DIR       copy a live run's changed baselines into baselines/, with their diff
     freshness [--days N]       pages not updated or verified within the review interval
     lint                       the style lint (keyguide/lint.py)
 
@@ -26,7 +28,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from keyguide import coverage
+from keyguide import baselines, coverage
 from keyguide.facts import ROOT, SECTIONS, FactsError, facts_path_default, parse_facts
 from keyguide.fix import FixError, describe, pr_body, run_fix
 from keyguide.freshness import freshness_report
@@ -135,6 +137,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     update.add_argument("source", type=Path, help="the folder `pytest checks -m ui --screenshots DIR` wrote")
 
+    base = commands.add_parser(
+        "baselines", parents=[common], help="what the screens and pages the guide relies on looked like (baselines/)"
+    )
+    base_commands = base.add_subparsers(dest="baselines_command", required=True, metavar="ACTION")
+    base_update = base_commands.add_parser(
+        "update",
+        parents=[common],
+        help="copy a live run's changed baselines into baselines/ and print their diff; refuse non-live ones",
+    )
+    base_update.add_argument("source", type=Path, help="the folder `pytest checks --baseline-out DIR` wrote")
+    base_update.add_argument(
+        "--markdown", type=Path, help="also write the changes as a Markdown section (the fix pull request's body)"
+    )
+
     lint = commands.add_parser("lint", parents=[common], help="the style lint, with file:line messages")
     lint.add_argument("args", nargs=argparse.REMAINDER, help="passed to the lint")
     return parser
@@ -240,13 +256,16 @@ def cmd_coverage(args: argparse.Namespace, project: Project) -> int:
     facts = parse_facts(_facts_file(args, project))
     data = coverage.summary(facts)
     docs_dir = project.root / "docs"
+    with_baseline = baselines.coverage(facts, project.root)
     if args.json:
-        print(json.dumps({**data, "screens": coverage.screens(facts, docs_dir)}, indent=1))
+        print(json.dumps({**data, "screens": coverage.screens(facts, docs_dir), "baselines": with_baseline}, indent=1))
     elif args.screens:
         for line in coverage.screens_lines(coverage.screens(facts, docs_dir)):
             print(line)
     else:
-        for line in coverage.table(facts):
+        lines = coverage.table(facts)
+        lines.insert(-1, baselines.coverage_line(with_baseline))  # the totals stay last
+        for line in lines:
             print(line)
     return 1 if data["unchecked"] else 0
 
@@ -257,6 +276,18 @@ def cmd_screens(args: argparse.Namespace, project: Project) -> int:
         print(line)
     print(f"screens: {len(outcome.copied)} copied, {len(outcome.unchanged)} unchanged, {len(outcome.refused)} refused")
     return 1 if outcome.refused else 0
+
+
+def cmd_baselines(args: argparse.Namespace, project: Project) -> int:
+    update = baselines.update_baselines(args.source, project.root)
+    for line in update.lines():
+        print(line)
+    for baseline_id, diff in update.diffs.items():
+        print(f"\n{baseline_id}:\n{diff}")
+    if args.markdown:
+        args.markdown.write_text(update.markdown(), encoding="utf-8")
+    print(f"baselines: {len(update.copied)} copied, {len(update.unchanged)} unchanged, {len(update.refused)} refused")
+    return 1 if update.refused else 0
 
 
 def cmd_freshness(args: argparse.Namespace, project: Project) -> int:
@@ -294,6 +325,7 @@ COMMANDS = {
     "fix": cmd_fix,
     "freshness": cmd_freshness,
     "screens": cmd_screens,
+    "baselines": cmd_baselines,
     "lint": cmd_lint,
 }
 
@@ -303,7 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     project = Project(args.root.resolve())
     try:
         return COMMANDS[args.command](args, project)
-    except (UsageError, PageError, FactsError, LockError, FixError, ScreensError) as exc:
+    except (UsageError, PageError, FactsError, LockError, FixError, ScreensError, baselines.BaselineError) as exc:
         for line in str(exc).splitlines():
             print(f"error: {line}", file=sys.stderr)
         return 1

@@ -203,9 +203,28 @@ class SecretPattern(_Strict):
         return pattern
 
 
+# A keyword matches whole words and their plural ("key": key, keys); a trailing * matches every word it
+# begins ("expir*": expiry, expires, expiration).
+Keyword = Annotated[str, Field(pattern=r"^[\w$][\w$ .'/-]*\*?$", max_length=60)]
+
+
+class WatchPage(_Strict):
+    """A page no fact quotes but where OpenAI announces what it adds: a changelog, release notes.
+
+    The drift suite keeps the page's dated entries in a baseline (checks/drift/watch.py); each entry
+    that is new since then and names one of `keywords` is for a writer to review.
+    """
+
+    url: HttpUrl
+    title: str = Field(min_length=3)
+    keywords: list[Keyword] = Field(min_length=1)
+
+
 class Facts(_Strict):
     reviewed: date
     origins: list[HttpUrl] = Field(min_length=1)
+    # Not facts: pages the suite watches for announcements (no page renders them, no check verifies them).
+    watch: dict[str, WatchPage] = {}
     links: dict[str, LinkFact]
     ui: dict[str, UiFact]
     api: dict[str, ApiEndpoint | ApiValue]

@@ -16,6 +16,7 @@ from typing import Any
 
 from jinja2 import Environment, TemplateSyntaxError, nodes
 
+from keyguide.baselines import check_baselines
 from keyguide.coverage import unchecked_problems
 from keyguide.facts import Facts, FactsError, load_facts
 from keyguide.macros import MACROS
@@ -83,7 +84,8 @@ class Site:
 
 
 def check_site(config_file: Path, extra: dict[str, Any] | None = None, site_url: str | None = None) -> Site:
-    """mkdocs.yml, facts.yml, coverage, screenshots and verification.json, or FactsError, one line per problem.
+    """mkdocs.yml, facts.yml, coverage, screenshots, baselines and verification.json, or FactsError, one line
+    per problem.
 
     `extra` and `site_url` are the builder's reading of mkdocs.yml when there is one; otherwise (the
     `check` command) they come from our own strict reader, which also refuses duplicated keys.
@@ -101,6 +103,9 @@ def check_site(config_file: Path, extra: dict[str, Any] | None = None, site_url:
     shots = check_screens(docs_dir)  # only a live run's shots, unchanged since, may reach readers
     if shots:
         raise FactsError("\n".join(shots))
+    baselines = check_baselines(config_file.parent)  # and only a live run's baselines may be committed
+    if baselines:
+        raise FactsError("\n".join(baselines))
     return Site(facts, platform, extra, load_verification(extra.get("verification_file")), docs_dir)
 
 

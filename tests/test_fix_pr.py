@@ -22,6 +22,9 @@ from keyguide.facts import ROOT
 SCRIPT = ROOT / ".github" / "scripts" / "fix-pr.sh"
 FAKE_GH = """#!/usr/bin/env bash
 echo "$*" >> "$GH_LOG"
+for ((i = 1; i < $#; i++)); do
+  if [ "${!i}" = "--body-file" ]; then next=$((i + 1)); cp "${!next}" "$GH_LOG.body"; fi
+done
 case "$1 $2" in
   "pr list") cat "$GH_OPEN" ;;
   "pr create") echo "https://github.example/o/r/pull/7" ;;
@@ -64,7 +67,7 @@ def repo(tmp_path: Path) -> Path:
 
 
 def run_step(
-    repo: Path, results: list[dict], open_pr: str = "", screens: Path | None = None
+    repo: Path, results: list[dict], open_pr: str = "", screens: Path | None = None, baselines: Path | None = None
 ) -> tuple[subprocess.CompletedProcess[str], str, str]:
     tmp = repo.parent
     report = tmp / "drift.json"
@@ -84,6 +87,7 @@ def run_step(
         "RUN_URL": "https://github.example/o/r/actions/runs/1",
         "NO_MKDOCS_2_WARNING": "1",
         "SCREENS": str(screens or tmp / "no-screens"),
+        "BASELINES": str(baselines or tmp / "no-baselines"),
     }
     done = subprocess.run(
         ["bash", str(SCRIPT), str(report)], cwd=repo, env=env, capture_output=True, text=True, timeout=300
@@ -192,3 +196,38 @@ def test_stand_in_shots_never_reach_the_pull_request(repo: Path) -> None:
     assert "refused" in done.stdout + done.stderr
     assert not any(line.startswith(("pr create", "pr edit")) for line in gh.splitlines())
     assert "guide-drift/fixes" not in git("branch", "--list", cwd=repo.parent / "origin.git")
+
+
+def _baselines(folder: Path, *, live: bool) -> Path:
+    """A run's --baseline-out folder: the create-key dialog, with a control OpenAI added."""
+    from keyguide.baselines import Baseline, write_baseline
+
+    controls = ('textbox "Name"', 'combobox "Expires"', 'button "Create secret key"')
+    run = Baseline(
+        "screens.dialog.create_key_button", "screen", "https://platform.openai.com/x", "Create new secret key dialog",
+        live, "99", "2026-12-02T05:00:00+00:00", controls,
+    )  # fmt: skip
+    write_baseline(folder, run)
+    return folder
+
+
+def test_the_first_live_run_proposes_its_baselines_with_a_readable_diff(repo: Path) -> None:
+    baselines = _baselines(repo.parent / "run-baselines", live=True)
+    done, gh, _ = run_step(repo, [{"id": "links.billing", "status": "ok"}], baselines=baselines)
+    assert done.returncode == 0, done.stdout + done.stderr
+    create = next(line for line in gh.splitlines() if line.startswith("pr create"))
+    assert "1 baseline(s) to review" in create
+    files = git("ls-tree", "-r", "--name-only", "guide-drift/fixes", cwd=repo.parent / "origin.git").split()
+    assert "baselines/screens/dialog.create_key_button.yml" in files
+    body = (repo.parent / "gh.log.body").read_text(encoding="utf-8")
+    assert "### Baselines (1)" in body and "<code>screens.dialog.create_key_button</code>" in body
+    assert "```diff\n--- no baseline\n+++ live run 99 of 2026-12-02" in body and '+combobox "Expires"' in body
+    assert not (ROOT / "baselines" / "screens").exists(), "the step must only touch its own checkout"
+
+
+def test_stand_in_baselines_never_reach_the_pull_request(repo: Path) -> None:
+    baselines = _baselines(repo.parent / "run-baselines", live=False)
+    done, gh, _ = run_step(repo, [{"id": "links.billing", "status": "ok"}], baselines=baselines)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "refused" in done.stdout + done.stderr
+    assert not any(line.startswith(("pr create", "pr edit")) for line in gh.splitlines())

@@ -164,7 +164,9 @@ def test_renamed_button_is_drift_with_the_nearest_name(run: Run, standin: StandI
     assert result.status is Status.DRIFT
     assert result.observed == "button 'Create new secret key' not found; nearest: 'Create secret key'"
     assert "set ui.create_key_button.name to 'Create secret key'" in result.suggestion
-    assert "buttons on the page: 'Create secret key'" in result.evidence
+    # The page's other buttons (the account's switchers, its key rows) are listed too.
+    listing = next(e for e in result.evidence if e.startswith("buttons on the page: "))
+    assert "'Create secret key'" in listing and "'Create new secret key'" not in listing
     screenshot = tmp_path / "ui.create_key_button.png"
     assert f"screenshot: {screenshot}" in result.evidence and screenshot.stat().st_size > 1000
 

@@ -1,5 +1,6 @@
 """The Markdown report for writers: counts and coverage, drift by page and step with evidence, what
-could not be verified and why, and what is ok; also GitHub's job summary."""
+changed at OpenAI since the last review (checks/drift/review.py), what could not be verified and
+why, and what is ok; also GitHub's job summary."""
 
 from __future__ import annotations
 
@@ -11,9 +12,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from checks.drift.mdtext import cell as _cell
+from checks.drift.mdtext import code as _code
+from checks.drift.mdtext import escape as _escape
+from checks.drift.mdtext import flat as _flat
+from checks.drift.mdtext import prose as _prose
 from checks.drift.outcomes import Result, Status, Step
 from checks.drift.redact import current_redactor
 from checks.drift.results import NO_PAGE, counts, pages_of, results_of, write_redacted
+from checks.drift.review import render_review, screen_lines
 
 # -- the Markdown report -----------------------------------------------------------------------
 
@@ -45,8 +52,9 @@ def render_markdown(
     total = sum(tally.values())
     out: list[str] = ["# Guide drift report", ""]
     run = _run_line(data, total)
+    review = f" · {tally['review']} review" if tally["review"] else ""
     out += [
-        f"**{tally['drift']} drift · {tally['inconclusive']} inconclusive · {tally['ok']} ok** — {run}",
+        f"**{tally['drift']} drift{review} · {tally['inconclusive']} inconclusive · {tally['ok']} ok** — {run}",
         "",
     ]
     if coverage := data.get("coverage"):
@@ -68,9 +76,13 @@ def render_markdown(
         return _finish(out, max_chars)
 
     by_page = _page_rows(results)
-    out += ["| Page | Drift | Inconclusive | OK |", "| --- | ---: | ---: | ---: |"]
-    for page, tallies in by_page.items():
-        out.append(f"| {_cell(page)} | {tallies['drift']} | {tallies['inconclusive']} | {tallies['ok']} |")
+    if tally["review"]:
+        out += ["| Page | Drift | Review | Inconclusive | OK |", "| --- | ---: | ---: | ---: | ---: |"]
+    else:
+        out += ["| Page | Drift | Inconclusive | OK |", "| --- | ---: | ---: | ---: |"]
+    for page, t in by_page.items():
+        reviewed = f" {t['review']} |" if tally["review"] else ""
+        out.append(f"| {_cell(page)} | {t['drift']} |{reviewed} {t['inconclusive']} | {t['ok']} |")
     out.append("")
 
     drifted = [r for r in results if r.status is Status.DRIFT]
@@ -84,6 +96,8 @@ def render_markdown(
                 out += [f"#### {_escape(place.title)}", ""]
             for result, lines in items.values():
                 out += _drift_item(result, page, lines, data, report_dir, link_evidence)
+
+    out += render_review(results, data)
 
     inconclusive = [r for r in results if r.status is Status.INCONCLUSIVE]
     out += [f"## Could not verify ({len(inconclusive)})", ""]
@@ -110,8 +124,8 @@ def render_markdown(
         "---",
         "",
         "Written by `pytest checks`: this Markdown (`--markdown-report`), the same results as JSON "
-        "(`--drift-report`), and pytest's JUnit XML (`--junitxml`, drift as failures and inconclusive as "
-        "skips). Screenshots and traces are the run's evidence files.",
+        "(`--drift-report`), and pytest's JUnit XML (`--junitxml`, drift as failures, inconclusive and review "
+        "as skips, each with the property `drift_status`). Screenshots and traces are the run's evidence files.",
         "",
     ]
     return _finish(out, max_chars)
@@ -192,6 +206,8 @@ def _drift_item(
         f"  - **Expected:** {_code(result.expected)}",
         f"  - **Observed:** {_code(result.observed)}",
     ]
+    if result.kind == "screen" and result.changes:
+        out += [f"  - **What changed:** {line}" for line in screen_lines(result)]
     if result.suggestion:
         out.append(f"  - **Suggestion:** {_prose(result.suggestion)}")
     for note in result.notes:
@@ -247,36 +263,6 @@ def _looks_like_file(text: str) -> bool:
     if not text or any(c.isspace() for c in text) or "://" in text:
         return False
     return "/" in text or bool(re.search(r"\.[A-Za-z0-9]{1,5}$", text))
-
-
-def _flat(text: str) -> str:
-    return " ".join(str(text).split())
-
-
-def _prose(text: str) -> str:
-    """Escaped text whose URLs stay clickable (a `#:~:text=` link escaped would be unreadable)."""
-    parts = re.split(r"(https?://[^\s)>]+)", _flat(text))
-    return "".join(f"<{part}>" if i % 2 else _escape(part) for i, part in enumerate(parts))
-
-
-def _code(text: str) -> str:
-    """An inline code span that survives backticks and newlines in the text."""
-    flat = _flat(text)
-    if not flat:
-        return "(nothing)"
-    longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
-    return f"{fence}{pad}{flat}{pad}{fence}"
-
-
-def _escape(text: str) -> str:
-    """Text that Markdown shows as written: no stray emphasis, links or HTML."""
-    return re.sub(r"([\\`*_\[\]<>|#])", r"\\\1", str(text))
-
-
-def _cell(text: str) -> str:
-    return _escape(_flat(text))
 
 
 def _capitalise(text: str) -> str:

@@ -1,8 +1,10 @@
-"""The one classification of check outcomes, shared by API, link and UI checks.
+"""The one classification of check outcomes, shared by every check.
 
-Three outcomes, never two: *ok* (OpenAI still matches the guide), *drift* (it does not: a writer
-must act) and *inconclusive* (we could not tell: offline, timeout, 5xx, rate limit, bot wall,
-sign-in wall). Unreachable is never ok, and never drift: a scheduled run must not cry wolf.
+Four outcomes, never two: *ok* (OpenAI still matches the guide), *drift* (it does not: a writer
+must act), *inconclusive* (we could not tell: offline, timeout, 5xx, rate limit, bot wall,
+sign-in wall) and *review* (OpenAI changed something the guide relies on since the last review,
+a new control, sentence or changelog entry, that a writer should read: it never fails a run, and it
+is not ok either). Unreachable is never ok, and never drift: a scheduled run must not cry wolf.
 """
 
 from __future__ import annotations
@@ -15,13 +17,16 @@ import httpx
 
 from checks.drift.quirks import BOT_WALL_MARKERS, BOT_WALL_TITLES, SIGN_IN_HOSTS, SIGN_IN_PATHS
 
-Kind = Literal["api", "link", "ui", "source"]
+# screen, page and watch: what OpenAI added to a screen, a cited page or a watched page since the
+# baseline (checks/drift/inventory.py, sentences.py, watch.py).
+Kind = Literal["api", "link", "ui", "source", "screen", "page", "watch"]
 
 
 class Status(StrEnum):
     OK = "ok"
     DRIFT = "drift"
     INCONCLUSIVE = "inconclusive"
+    REVIEW = "review"
 
 
 @dataclass
@@ -52,10 +57,15 @@ class Result:
     # A mechanical fix `python -m keyguide fix` may apply: {"field": "ui.x.name", "old": …, "new": …}.
     # Set only when the evidence names exactly one replacement; anything else is for a writer.
     fix: dict[str, str] | None = None
+    # What changed since the baseline, one entry per added / removed / reworded control, sentence or
+    # changelog entry ({"change": "added", "text": …, "link": …}): the reports show them as a diff.
+    changes: list[dict[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["status"] = self.status.value
+        if not data["changes"]:
+            del data["changes"]  # only the baseline checks have any: other results read as before
         return data
 
     @classmethod
@@ -79,6 +89,8 @@ class Result:
         """The line a writer reads in pytest's output and the summary."""
         if self.status is Status.INCONCLUSIVE:
             return f"inconclusive: {self.reason or self.observed}"
+        if self.status is Status.REVIEW:
+            return f"review: {self.observed}"
         where = "; ".join(f"{s.page}:{s.line} ({s.where})" for s in self.steps) or "no page states it"
         lines = [f"{self.id}: expected {self.expected}, observed {self.observed}", f"stated in: {where}"]
         if self.suggestion:

@@ -1,8 +1,11 @@
 """The drift suite's pytest plugin: options, the run's shared state, outcomes, redaction, reports.
 
 Each check builds a `Result` and hands it to `settle()`: ok passes, drift fails with a message a
-writer can act on, inconclusive skips with a reason starting "inconclusive:". Every report pytest
-makes is passed through the redactor before terminal, JUnit XML or JSON report see it.
+writer can act on, inconclusive skips with a reason starting "inconclusive:", review skips with one
+starting "review:" (it never fails a run; pytest shows it as REVIEW, JUnit as a skip with the
+property drift_status=review). An item with no baseline to compare with skips with "no baseline:",
+and is listed in the reports, never counted as an outcome. Every report pytest makes is passed
+through the redactor before terminal, JUnit XML or JSON report see it.
 """
 
 from __future__ import annotations
@@ -16,12 +19,14 @@ from typing import Any
 
 import pytest
 
+from checks.drift.baselines import NO_BASELINE, BaselineStore
 from checks.drift.http import RetryPolicy
 from checks.drift.outcomes import Kind, Result, Status, Step
 from checks.drift.redact import RedactingFilter, current_redactor
 from checks.drift.remap import RemapError, Remapper
 from checks.drift.report import (
     append_step_summary,
+    baseline_lines,
     could_not_verify,
     ratio,
     summary_table,
@@ -35,6 +40,8 @@ from keyguide.usage import fact_usage
 
 PLUGIN_NAME = "keyguide-drift"
 INCONCLUSIVE_PREFIX = "inconclusive:"
+REVIEW_PREFIX = "review:"
+NO_BASELINE_PREFIX = f"{NO_BASELINE}:"
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -76,10 +83,11 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption(
         "--retry-after-cap", type=float, default=30.0, help="longest Retry-After to honour, in seconds (default 30)"
     )
-    from checks.drift import links, ui
+    from checks.drift import baselines, links, ui
 
     links.add_options(group)
     ui.add_options(group)
+    baselines.add_options(group)
 
 
 class DriftSession:
@@ -105,6 +113,10 @@ class DriftSession:
         self.blocked: str | None = None
         self.written: list[str] = []
         self._log_filter = RedactingFilter()
+        # Only a run against OpenAI itself compares with (and records) live baselines.
+        live = self.target == "live" and not config.getoption("remap")
+        self.baselines = BaselineStore.from_config(config, live=live)
+        self._item: pytest.Item | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -140,6 +152,9 @@ class DriftSession:
             result.pages = list(dict.fromkeys(step.page for step in result.steps))
         redacted = Result.from_dict(current_redactor().data(result.as_dict()))
         self.results[result.id] = redacted
+        if self._item is not None:  # JUnit: every drift item says its outcome as a property
+            props = [p for p in self._item.user_properties if p[0] != "drift_status"]
+            self._item.user_properties[:] = [*props, ("drift_status", redacted.status.value)]
         return redacted
 
     def counts(self) -> dict[str, int]:
@@ -159,6 +174,7 @@ class DriftSession:
             "could_not_verify": could_not_verify(self.counts(), self.max_inconclusive),
             "results": [r.as_dict() for r in self.results.values()],
             "coverage": run_coverage(self.facts, self.results.values()),
+            "baselines": self.baselines.report(),
         }
         # In a workflow, the Markdown report links each drifted line to the page source on GitHub.
         for key, variable in (("repository", "GITHUB_REPOSITORY"), ("commit", "GITHUB_SHA")):
@@ -198,11 +214,14 @@ class DriftSession:
     def _guarded(self, item: pytest.Item) -> Generator[None, None, None]:
         if check_kind(item) is None:
             return (yield)
+        self._item = item
         try:
             return (yield)
         except Exception as exc:  # pytest's own outcomes (skip, fail, exit) are BaseExceptions: untouched
             recorded = self.record(crash_result(item, exc))
             pytest.skip(recorded.message())
+        finally:
+            self._item = None
 
     # -- pytest reporting --------------------------------------------------------------------
 
@@ -221,8 +240,15 @@ class DriftSession:
     def pytest_report_teststatus(
         self, report: pytest.TestReport
     ) -> tuple[str, str, tuple[str, dict[str, bool]]] | None:
-        if report.skipped and isinstance(report.longrepr, tuple) and INCONCLUSIVE_PREFIX in report.longrepr[2]:
+        if not (report.skipped and isinstance(report.longrepr, tuple)):
+            return None
+        reason = report.longrepr[2]
+        if INCONCLUSIVE_PREFIX in reason:
             return "inconclusive", "I", ("INCONCLUSIVE", {"yellow": True})
+        if REVIEW_PREFIX in reason:
+            return "review", "R", ("REVIEW", {"cyan": True})
+        if NO_BASELINE_PREFIX in reason:
+            return "no baseline", "b", ("NO BASELINE", {})
         return None
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -236,6 +262,8 @@ class DriftSession:
         tr.write_line(f"coverage: {coverage['line']}; {coverage['verified_in_run']} verified in this run")
         for line in summary_table(list(self.results.values())):
             tr.write_line(line)
+        for line in baseline_lines(self.baselines.report(), counts.get(Status.REVIEW.value, 0)):
+            tr.write_line(line)
         if self.written:
             tr.write_line("reports: " + ", ".join(self.written))
         if self.blocked:
@@ -243,7 +271,15 @@ class DriftSession:
 
 
 # The markers of drift check items, and the Result kind each records.
-CHECK_MARKERS: dict[str, Kind] = {"api": "api", "links": "link", "ui": "ui", "sources": "source"}
+CHECK_MARKERS: dict[str, Kind] = {
+    "api": "api",
+    "links": "link",
+    "ui": "ui",
+    "sources": "source",
+    "screens": "screen",
+    "pages": "page",
+    "watch": "watch",
+}
 REASON_MAX = 200
 
 
@@ -303,9 +339,16 @@ def session_of(config: pytest.Config) -> DriftSession:
 
 
 def settle(session: DriftSession, result: Result) -> None:
-    """Turn a result into the test's outcome: ok passes, drift fails, inconclusive skips."""
+    """Turn a result into the test's outcome: ok passes, drift fails, inconclusive and review skip."""
     recorded = session.record(result)
     if recorded.status is Status.DRIFT:
         pytest.fail(recorded.message(), pytrace=False)
-    if recorded.status is Status.INCONCLUSIVE:
+    if recorded.status in (Status.INCONCLUSIVE, Status.REVIEW):
         pytest.skip(recorded.message())
+
+
+def settle_compared(session: DriftSession, outcome: Result | str) -> None:
+    """An item compared with a baseline: its Result, or the "no baseline" message (a skip, no outcome)."""
+    if isinstance(outcome, str):
+        pytest.skip(current_redactor()(outcome))
+    settle(session, outcome)

@@ -172,3 +172,49 @@ def button_name_pattern(labels: tuple[str, ...]) -> re.Pattern[str]:
     """An accessible-name pattern matching any of `labels` whole, ignoring case and spacing."""
     alternatives = "|".join(r"\s+".join(map(re.escape, label.split())) for label in labels)
     return re.compile(rf"^\s*(?:{alternatives})\s*$", re.IGNORECASE)
+
+
+# -- page chrome (the page baselines, checks/drift/sentences.py) -------------------------------------
+# A cited page's baseline keeps what the article says, not what the site wraps around it. With the
+# page's HTML, navigation, header, footer, asides and these containers go before the text is read;
+# with text only (a page read in Chromium), these lines are dropped, and everything from an end
+# marker on (related articles, the feedback widget, the footer) is cut.
+
+CHROME_CONTAINERS = ", ".join(
+    (
+        "nav",
+        "header",
+        "footer",
+        "aside",
+        '[role="navigation"]',
+        '[role="banner"]',
+        '[role="contentinfo"]',
+        '[role="complementary"]',
+        '[role="search"]',
+        '[aria-label*="breadcrumb" i]',
+        '[class*="breadcrumb" i]',
+        '[class*="related" i]',
+        '[id*="related" i]',
+        '[class*="feedback" i]',
+        '[class*="reaction" i]',
+        "#onetrust-consent-sdk",
+        "#onetrust-banner-sdk",
+        '[id*="cookie" i]',
+        '[class*="cookie" i]',
+        '[id*="consent" i]',
+        '[class*="consent" i]',
+    )
+)
+CHROME_LINES = re.compile(
+    r"^(skip to (main )?content|all collections\b.*|search( for articles)?(\.\.\.|…)?|table of contents|on this page"
+    r"|openai (help center|developers|platform)|©.*|.*\ball rights reserved\b.*"
+    r"|copy page|ask chatgpt|was this (article|page) helpful\??|(written|updated) by .{0,60}"
+    r"|updated (over |about )?(a|an|\d+) (second|minute|hour|day|week|month|year)s? ago|updated (today|yesterday)"
+    r"|last updated:? .{0,40}|edit (this|on) (page|github)|share( this article)?|print|previous|next)$",
+    re.IGNORECASE,
+)
+END_MARKERS = re.compile(
+    r"^(related articles?|related (guides|resources)|did this answer your question\??|was this helpful\??"
+    r"|still need help\??|more in this collection)$",
+    re.IGNORECASE,
+)

@@ -36,6 +36,7 @@ from checks.drift.results import (
 # GitHub refuses an issue or comment body over 65,536 characters.
 ISSUE_BODY_LIMIT = 60_000
 VERIFICATION_SCHEMA = 1
+UNSTAMPED_KINDS = ("page", "watch")  # what a cited or watched page says besides the quotes: review only
 STEP_WHERE = re.compile(r"^(?P<section>.*?)(?: › step (?P<step>\d+))?$")
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "NO_PAGE",
     "STATUS_ORDER",
     "append_step_summary",
+    "baseline_lines",
     "could_not_verify",
     "counts",
     "main",
@@ -72,7 +74,7 @@ def summary_table(results: list[Result]) -> list[str]:
     rows = [r for r in results if r.status is not Status.OK]
     if not rows:
         return ["every check is ok"]
-    rows.sort(key=lambda r: (r.status is not Status.DRIFT, r.kind, r.id))
+    rows.sort(key=lambda r: (STATUS_ORDER.index(r.status), r.kind, r.id))
     width = max(len(r.id) for r in rows)
     lines = [f"{'STATUS':<13} {'KIND':<5} {'ID':<{width}}  DETAIL"]
     for r in rows:
@@ -86,6 +88,29 @@ def summary_table(results: list[Result]) -> list[str]:
     return [current_redactor()(line) for line in lines]
 
 
+def baseline_lines(block: Mapping[str, Any] | None, reviews: int) -> list[str]:
+    """The terminal's lines about baselines: what changed at OpenAI, what was compared, what had none."""
+    lines = []
+    if reviews:
+        lines.append(
+            f"changed at OpenAI since the last review: {reviews} (REVIEW: read them, then merge the fix pull "
+            "request's baselines; never a failure)"
+        )
+    if not block:
+        return lines
+    compared, missing = block.get("compared", 0), block.get("missing", [])
+    line = f"baselines: {compared} compared" + (f" ({block['why']})" if compared else "")
+    if missing:
+        line += f"; {len(missing)} without a baseline, nothing compared"
+        if not compared:
+            line += f" ({block['why']})"
+    if block.get("recorded_to"):
+        line += f"; {block.get('recorded', 0)} recorded in {block['recorded_to']}"
+    if compared or missing or block.get("recorded"):
+        lines.append(line)
+    return lines
+
+
 # -- verification.json: what the build shows readers -------------------------------------------
 
 
@@ -93,9 +118,11 @@ def verification_data(data: Mapping[str, Any]) -> dict[str, Any]:
     """Per page: the facts checked, ok / drift / inconclusive, and the drifted facts with their steps.
 
     `target` says what was checked: only "live" (OpenAI itself, nothing remapped) stamps pages as
-    verified; the build ignores any other file (keyguide/verification.py).
+    verified; the build ignores any other file (keyguide/verification.py). The stamp counts what the
+    guide states and the screens it walks through; a review item (OpenAI changed a page the guide
+    cites or watches) is for a writer to read and never changes it.
     """
-    results = results_of(data)
+    results = [r for r in results_of(data) if r.status is not Status.REVIEW and r.kind not in UNSTAMPED_KINDS]
     pages: dict[str, dict[str, Any]] = {}
     for result in sorted(results, key=lambda r: r.id):
         for page in pages_of(result):
@@ -118,7 +145,7 @@ def verification_data(data: Mapping[str, Any]) -> dict[str, Any]:
         "run_date": datetime.fromisoformat(generated).astimezone(UTC).date().isoformat(),
         "generated_at": generated,
         "target": verification_target(data),
-        "summary": counts(results),
+        "summary": {k: v for k, v in counts(results).items() if k != Status.REVIEW.value},
         "pages": dict(sorted(pages.items())),
     }
 

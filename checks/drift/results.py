@@ -11,7 +11,7 @@ from typing import Any
 from checks.drift.outcomes import Result, Status
 from checks.drift.redact import current_redactor
 
-STATUS_ORDER = (Status.DRIFT, Status.INCONCLUSIVE, Status.OK)
+STATUS_ORDER = (Status.DRIFT, Status.REVIEW, Status.INCONCLUSIVE, Status.OK)
 NO_PAGE = "Not stated on any page"
 
 

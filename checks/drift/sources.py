@@ -85,6 +85,7 @@ class Read:
     problem: str | None = None  # why it could not be judged (an inconclusive reason)
     transient: bool = False  # the problem may pass (no answer, 429, 5xx): worth a final pass
     shown_at: str = ""  # the original URL a reader lands on (after redirects)
+    html: str | None = None  # the served HTML, when the document is a page (the page baselines read it)
     evidence: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -148,12 +149,9 @@ class SourceChecker:
         ]
         if not again:
             return results
-        assert self.fetcher is not None
         await asyncio.sleep(self.settings.recheck_delay)
         for i in again:
-            for reading in reading_plan(cases[i].url):
-                self._reads.pop((reading.url, reading.format), None)
-                self.fetcher.forget(reading.url)
+            self.forget(cases[i].url)
         second = await asyncio.gather(*(self.check_safely(cases[i]) for i in again))
         for i, result in zip(again, second, strict=True):
             results[i] = result.after_final_pass(results[i], settled=result.status is not Status.INCONCLUSIVE)
@@ -175,6 +173,13 @@ class SourceChecker:
             return finish(case, new_result(case, Status.INCONCLUSIVE, "not judged", reason=reason))
 
     # -- reading -----------------------------------------------------------------------------
+
+    def forget(self, url: str) -> None:
+        """Drop what was read for a cited URL, so the next read asks again (a final pass)."""
+        assert self.fetcher is not None
+        for reading in reading_plan(url):
+            self._reads.pop((reading.url, reading.format), None)
+            self.fetcher.forget(reading.url)
 
     def read(self, reading: Reading) -> asyncio.Task[Read]:
         key = (reading.url, reading.format)
@@ -212,6 +217,8 @@ class SourceChecker:
             read.problem = f"the server refused the request (HTTP {status})"
         else:
             read.page = PageText(text_of(reading, response))
+            if "html" in response.headers.get("content-type", "").lower() and reading.format in ("auto", "html"):
+                read.html = response.text
         return read
 
     async def _in_browser(self, read: Read, probe: Probe, why: str) -> Read:

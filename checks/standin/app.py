@@ -39,6 +39,7 @@ from checks.standin.pages import (
 from checks.standin.requestlog import RequestLog, RequestRecord, masked_headers
 from checks.standin.sitemap import SESSION_COOKIE, SIGNIN_URL, Page, SiteMap, build_sitemap, host_of, page_key
 from checks.standin.sources import serve_source, with_quotes
+from checks.standin.watched import serve_watched
 from keyguide.facts import Facts, load_facts
 
 CONTROL_PREFIX = "/_standin"
@@ -232,7 +233,11 @@ def _plan(site: SiteMap, page: Page, faults: FaultBook) -> RenderPlan:
             state.delay = fault.seconds
         for fault in faults.take("plant", on):
             state.planted += fault.texts or []
+        for fault in faults.take("control_added", on):
+            state.added.append((fault.role or "button", fault.name or "New control"))
         plan.states[fid] = state
+    for fault in faults.peek("data_set", lambda _f, _t: True):
+        plan.data_set = fault.name or plan.data_set
     plan.js_fragment = bool(faults.take_url("js_fragment", page.url))
     for fault in faults.take_url("consent", page.url):
         plan.consent_reject = bool(fault.reject)
@@ -272,6 +277,8 @@ def _serve_normally(request: Request, state: StandInState, site: SiteMap, host: 
     if host in site.api_hosts:
         return serve_api(request, request.url.path.removeprefix(f"/{host}"), site, state.faults, url)
     sourced = serve_source(site, state.faults, url)  # a page only a fact's source cites, a .md twin, a raw file
+    if sourced is None:
+        sourced = serve_watched(site, state.faults, url)  # a changelog or release notes facts.yml watches
     if sourced is not None:
         return sourced
     if host not in site.known_hosts:

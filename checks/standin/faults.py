@@ -13,6 +13,8 @@ Element faults (fact: a ui fact; `times` counts renders of its page):
   slow_render(seconds=3)    absent from the HTML; JavaScript adds it after `seconds`
   plant(texts)              `texts` (an email, a name, a key…) shown right after the element, each
                             in a fixed-size box (screenshot masking tests)
+  control_added(role, name) a control OpenAI added, right after the element: inside the element's
+                            dialog when the element is in one (ui.key_project), else on its page
 
 Route faults (route, or fact: a links/ui/api fact's URL; checked in this order):
   latency(seconds)          wait before answering (all matching latency faults add up)
@@ -42,7 +44,17 @@ source page, and the page's .md twin or raw file, says; see checks/standin/sourc
   quote_reworded(message?)  the quote is replaced by `message` (default: a reworded copy)
   number_changed            the quote's first number is doubled ($5 → $10); needs a number
   sentence_removed          the quote's paragraph is gone; the rest of the page stays
+  paragraph_added(message?) a new paragraph at the end of the article (no quote changes)
   (A source page gone or walled: `status(status=404)` or `bot_challenge` with its `route`.)
+
+Watched pages (route: a facts.yml `watch:` page; see checks/standin/watched.py):
+  changelog_entry(name?, message?, entry_date?)   a new dated entry at the top (default: today,
+                            "Project API keys can now expire", a sentence naming keys and projects)
+
+The account (no target):
+  data_set(name="b")        the signed-in account shows data set `name` instead of "a": other
+                            organization, project, email, keys, dates, counts and projects
+                            (checks/standin/account.py)
 """
 
 from __future__ import annotations
@@ -82,10 +94,15 @@ FaultKind = Literal[
     "quote_reworded",
     "number_changed",
     "sentence_removed",
+    "control_added",
+    "paragraph_added",
+    "changelog_entry",
+    "data_set",
 ]
-ELEMENT_KINDS = frozenset({"rename", "remove", "move", "role", "slow_render", "plant"})
+ELEMENT_KINDS = frozenset({"rename", "remove", "move", "role", "slow_render", "plant", "control_added"})
 ERROR_KINDS = frozenset({"error_code"})
-SOURCE_KINDS = frozenset({"quote_reworded", "number_changed", "sentence_removed"})
+SOURCE_KINDS = frozenset({"quote_reworded", "number_changed", "sentence_removed", "paragraph_added"})
+ACCOUNT_KINDS = frozenset({"data_set"})
 _REQUIRED: dict[str, tuple[str, ...]] = {
     "rename": ("name",),
     "move": ("to_url",),
@@ -94,6 +111,8 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "redirect": ("location",),
     "latency": ("seconds",),
     "plant": ("texts",),
+    "control_added": ("role", "name"),
+    "changelog_entry": ("route",),
 }
 _DEFAULTS: dict[str, dict[str, Any]] = {
     "crowd_limit": {"limit": 4, "seconds": 1.0},
@@ -103,6 +122,7 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
     "server_error": {"status": 500},
     "bot_challenge": {"status": 403, "passes_browser": True},
     "consent": {"reject": True},
+    "data_set": {"name": "b"},
 }
 
 
@@ -129,6 +149,7 @@ class Fault(BaseModel):
     message: str | None = None
     texts: list[str] | None = None  # plant: the strings shown next to the element
     limit: int | None = Field(default=None, ge=1)  # crowd_limit: requests in flight before 429s
+    entry_date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")  # changelog_entry
 
     @model_validator(mode="after")
     def _fields_for_kind(self) -> Fault:
@@ -152,6 +173,11 @@ class Fault(BaseModel):
         elif kind in SOURCE_KINDS:
             if self.route is not None or not self.fact or "." not in self.fact:
                 raise ValueError(f"{kind} targets a fact's source: give fact (<kind>.<id>), not route")
+        elif kind in ACCOUNT_KINDS:
+            if self.route is not None or self.fact is not None:
+                raise ValueError(f"{kind} changes the whole account: give neither route nor fact")
+            if self.name not in ("a", "b"):
+                raise ValueError(f"{kind}: name must be a data set, 'a' or 'b'")
         elif (self.route is None) == (self.fact is None):
             raise ValueError(f"{kind} needs exactly one of route or fact")
         if kind == "redirect" and not 300 <= (self.status or 0) < 400:

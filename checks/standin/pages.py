@@ -13,6 +13,7 @@ from http import HTTPStatus
 from itertools import count
 from urllib.parse import quote
 
+from checks.standin.account import DATA_SETS, DEFAULT, account_bar, extra_control, key_list, project_options
 from checks.standin.sitemap import SIGNIN_URL, Page, SiteMap, host_of, page_key, slugify
 from keyguide.facts import UiFact
 
@@ -50,6 +51,7 @@ class ElementState:
     role: str
     delay: float | None = None
     planted: list[str] = field(default_factory=list)  # a plant fault's strings, shown after it
+    added: list[tuple[str, str]] = field(default_factory=list)  # control_added: (role, name) right after it
 
 
 @dataclass
@@ -63,6 +65,7 @@ class RenderPlan:
     consent_reject: bool | None = None
     strip_ids: set[str] = field(default_factory=set)
     strip_all_ids: bool = False
+    data_set: str = DEFAULT  # the account's data (checks/standin/account.py); the data_set fault swaps it
 
 
 def _b64(text: str) -> str:
@@ -96,6 +99,7 @@ class _PageWriter:
         self.openers = {self.facts.ui[f].inside for f in self.rendered} & set(self.rendered)
         self.h1_done = False
         self._radio_group = "options"
+        self.data = DATA_SETS[plan.data_set]
 
     # -- elements --------------------------------------------------------------------------
 
@@ -115,6 +119,7 @@ class _PageWriter:
         """One ui fact as HTML, delayed by JavaScript when a slow_render fault says so."""
         state = self.plan.states[fid]
         markup = self._markup(fid, state, inner) + _planted(state.planted)
+        markup += "".join(extra_control(role, name, f"added-{fid}-{i}") for i, (role, name) in enumerate(state.added))
         if state.delay is None:
             return markup
         slot = f"slot-{fid}"
@@ -143,8 +148,8 @@ class _PageWriter:
             return f'<label for="{uid}">{name}</label><input id="{uid}" type="number"{opens}>'
         if role == "combobox":
             project = self.facts.values.get("default_project")
-            option = escape(project.value if project else "Default project")
-            return f'<label for="{uid}">{name}</label><select id="{uid}"{opens}><option>{option}</option></select>'
+            options = project_options(project.value if project else "Default project", self.data)
+            return f'<label for="{uid}">{name}</label><select id="{uid}"{opens}>{options}</select>'
         if role == "radio":
             group = escape(self._radio_group)
             return f'<label><input type="radio" name="{group}" id="{uid}"{opens}> {name}</label>'
@@ -226,8 +231,8 @@ class _PageWriter:
         main.append(f"<p>{escape(self._blurb())}</p>")
         if manual:
             main.append(f'<section hidden aria-label="Other account states">{self.container(manual)}</section>')
-        if self.canary is not None and self._is_api_keys_page():
-            main.append(self._key_table())
+        if self.signed_in and self._is_api_keys_page():
+            main.append(key_list(self.data, self.canary, _ui_names(self.site)))
         main_html = "\n".join(m for m in main if m)
         if self.plan.js_fragment:
             self.scripts.insert(0, f"document.querySelector('main').innerHTML=standinHtml({_b64(main_html)!r});")
@@ -266,6 +271,8 @@ class _PageWriter:
         login = ""
         if self.page.layout == "app" and not self.signed_in:
             login = f'<a href="{SIGNIN_URL}">Log in</a>'
+        elif self.page.layout == "app":
+            login = account_bar(self.data)
         return f'<header><a href="https://{host}/">{escape(host)}</a>{login}</header>'
 
     def _nav(self, nav_links: list[str]) -> str:
@@ -294,15 +301,6 @@ class _PageWriter:
         if link is not None:
             return page_key(link.url) == self.page.url
         return "create_key_button" in self.page.ui_ids
-
-    def _key_table(self) -> str:
-        rows = [("Local development", "sk-proj-****************abcd"), ("Canary", self.canary or "")]
-        cells = "".join(f"<tr><td>{escape(n)}</td><td><code>{escape(k)}</code></td></tr>" for n, k in rows)
-        # Column headers are named so as not to collide with any ui fact (such as the dialog's "Name").
-        headers = "".join(
-            f"<th>{escape(h)}</th>" for h in ("Label", "Secret key") if h.casefold() not in _ui_names(self.site)
-        )
-        return f"<table><thead><tr>{headers}</tr></thead><tbody>{cells}</tbody></table>"
 
 
 def consent_modal(*, reject: bool) -> str:

@@ -23,6 +23,7 @@ from html import escape
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from checks.drift.quirks import github_raw, help_article_number, markdown_twin
+from checks.standin.chrome import page_document
 from checks.standin.faults import FaultBook
 from checks.standin.sitemap import SLUG_REDIRECT_STATUS, SiteMap, host_of, page_key, slugify
 
@@ -31,6 +32,7 @@ FILLER = (
     "It repeats, word for word, the passages the guide's facts quote from the real page.",
     "Other paragraphs stand for the rest of the article and change nothing.",
 )
+ADDED_PARAGRAPH = "You can now set an expiry date when you create a project API key, and admins can require one."
 NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:\.\d+)?")
 
 
@@ -165,20 +167,26 @@ def _shown(page: SourcePage, faults: FaultBook) -> list[str]:
 # -- rendering -----------------------------------------------------------------------------------
 
 
-def _html_section(texts: list[str]) -> str:
+def added_paragraphs(page: SourcePage, faults: FaultBook) -> list[str]:
+    """The paragraphs `paragraph_added` faults put at the end of the article (no quote changes)."""
+    facts = {fact_id for fact_id, _ in page.quotes}
+    found = faults.peek("paragraph_added", lambda fault, _target: fault.fact in facts)
+    return [fault.message or ADDED_PARAGRAPH for fault in found]
+
+
+def _html_section(texts: list[str], added: list[str] | None = None) -> str:
     paragraphs = [f"<p>{escape(FILLER[0])}</p>"]
     for i, text in enumerate(texts):
         paragraphs += [f"<p>{escape(text)}</p>", f"<p>{escape(FILLER[1 + i % 2])}</p>"]
+    paragraphs += [f"<p>{escape(text)}</p>" for text in added or []]
     return '<section class="standin-sources">\n' + "\n".join(paragraphs) + "\n</section>"
 
 
 def render_source_page(page: SourcePage, faults: FaultBook) -> str:
+    """The article inside the site's chrome (checks/standin/chrome.py), as the real page has it."""
     title = page.url.rstrip("/").rsplit("/", 1)[-1].replace("-", " ").capitalize() or host_of(page.url)
-    body = f"<main><h1>{escape(title)}</h1>\n{_html_section(_shown(page, faults))}\n</main>"
-    return (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{escape(title)}</title></head>\n<body>\n{body}\n</body></html>\n"
-    )
+    section = _html_section(_shown(page, faults), added_paragraphs(page, faults))
+    return page_document(page.url, title, f"<main><h1>{escape(title)}</h1>\n{section}\n</main>")
 
 
 def _markdown_escape(text: str) -> str:
@@ -190,6 +198,7 @@ def render_markdown(page: SourcePage, faults: FaultBook) -> str:
     parts = [f"# {title}", FILLER[0]]
     for i, text in enumerate(_shown(page, faults)):
         parts += [_markdown_escape(text), FILLER[1 + i % 2]]
+    parts += [_markdown_escape(text) for text in added_paragraphs(page, faults)]
     return "\n\n".join(parts) + "\n"
 
 
@@ -205,7 +214,7 @@ def with_quotes(html: str, site: SiteMap, url: str, faults: FaultBook) -> str:
     if page is None or "</main>" not in html:
         return html
     head, _, tail = html.rpartition("</main>")
-    return f"{head}{_html_section(_shown(page, faults))}\n</main>{tail}"
+    return f"{head}{_html_section(_shown(page, faults), added_paragraphs(page, faults))}\n</main>{tail}"
 
 
 def serve_source(site: SiteMap, faults: FaultBook, url: str) -> Response | None:

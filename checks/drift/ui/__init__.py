@@ -16,6 +16,8 @@ One module per concern:
 - `locate`    loading a page through walls and redirect stubs, finding an element
 - `verdict`   what is decided without a browser, the diagnosis of a miss, the outcome
 - `check`     one check from start to verdict (`check_ui`)
+- `observe`   a screen's inventory for the baselines (drift by addition; imported on its own,
+              `checks.drift.ui.observe`, since it needs checks/drift/inventory.py)
 """
 
 from checks.drift.ui.cases import (

@@ -7,11 +7,12 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from checks.drift.baselines import run_id
 
 DEFAULT_STORAGE_STATE = Path(".auth/openai.storage-state.json")
 STORAGE_STATE_ENV = "KEYGUIDE_STORAGE_STATE"
@@ -135,5 +136,4 @@ def screen_options(config: pytest.Config) -> ScreenOptions | None:
     if not directory:
         return None
     live = config.getoption("target") == "live" and not config.getoption("remap")
-    run_id = os.environ.get("GITHUB_RUN_ID") or datetime.now(UTC).strftime("local-%Y%m%dT%H%M%SZ")
-    return ScreenOptions(Path(directory), live, run_id)
+    return ScreenOptions(Path(directory), live, run_id())  # one run id for its screenshots and its baselines
