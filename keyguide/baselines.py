@@ -342,13 +342,15 @@ class CitedPage:
 
 
 def pages(facts: Facts) -> list[CitedPage]:
-    """Every page a fact quotes, in file order, except conversation threads and source code."""
+    """Every page a fact quotes, in file order, except conversation threads, source code and the
+    pages `watch:` lists (their dated entries are watched instead: one change, one review item)."""
     found: dict[str, list[tuple[str, str]]] = {}
+    watched_urls = {str(page.url).split("#", 1)[0] for page in facts.watch.values()}
     for fact_id, source in facts.sources():
         if source.url is None or source.quote is None:
             continue
         url = str(source.url).split("#", 1)[0]
-        if NOT_PROSE.search(url):
+        if NOT_PROSE.search(url) or url in watched_urls:
             continue
         found.setdefault(url, []).append((fact_id, source.quote))
     return [CitedPage(page_id(url), url, tuple(quotes)) for url, quotes in found.items()]

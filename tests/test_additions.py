@@ -38,8 +38,10 @@ from checks.drift.ui import Guard, UiOptions, session_problem
 from checks.drift.ui.observe import check_screen
 from checks.drift.watch import WatchCase
 from checks.standin import Fault, StandIn, standin_storage_state
+from checks.standin.sitemap import page_key
 from keyguide.baselines import Screen, pages, read_baseline, screens
 from keyguide.facts import ROOT, load_facts
+from keyguide.usage import fact_usage
 
 pytestmark = pytest.mark.browser
 
@@ -159,7 +161,11 @@ def test_recording_writes_a_baseline_per_screen_page_and_watched_page(recorded: 
     for chrome in ("days ago", "Related Articles", "cookies", "© 2026", "All Collections"):
         assert chrome not in text, chrome
     changelog = read_baseline(recorded / "watch" / "api_changelog.yml")
-    assert [entry["date"] for entry in changelog.items] == ["2026-11-18", "2026-10-02", "2026-09-03"]
+    # The stand-in's own entries, newest first, then one older entry per passage facts quote from it.
+    quoted = {s.quote for _, s in FACTS.sources() if s.url and page_key(str(s.url)) == page_key(CHANGELOG)}
+    dates = [entry["date"] for entry in changelog.items]
+    assert dates[:3] == ["2026-11-18", "2026-10-02", "2026-09-03"] and len(dates) == 3 + len(quoted), dates
+    assert dates == sorted(dates, reverse=True)
 
 
 # -- nothing changed: nothing to say -----------------------------------------------------------------
@@ -200,7 +206,8 @@ def test_each_addition_is_exactly_one_outcome(survey: Survey, standin: StandIn, 
         dialog.observed
         == "OpenAI added Expires (combobox) to the Create new secret key dialog; the guide doesn't mention it"
     )
-    assert [(s.page, s.where) for s in dialog.steps] == [("create-key.md", "Create the key › step 3")]
+    opens = list(dict.fromkeys((u.page, u.where) for u in fact_usage("ui.create_key_button")))
+    assert [(s.page, s.where) for s in dialog.steps] == opens and opens[0][0] == "create-key.md"
     before, after = dialog.evidence
     assert before.startswith("controls at the last review (stand-in or remapped run") and "Expires" not in before
     assert after.startswith("controls now: ") and 'combobox "Expires"' in after

@@ -16,6 +16,7 @@ from keyguide.baselines import (
     coverage,
     file_name,
     read_baseline,
+    screens,
     update_baselines,
     write_baseline,
 )
@@ -116,12 +117,15 @@ def test_the_update_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 def test_coverage_counts_screens_and_pages_with_a_baseline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     facts = load_facts()
     empty = coverage(facts, tmp_path)
-    assert empty["screen"] == {"total": 6, "with_baseline": 0} and empty["watch"] == {"total": 2, "with_baseline": 0}
+    n_screens, n_watched = len(screens(facts)), len(facts.watch)
+    assert n_screens >= 6 and n_watched >= 2
+    assert empty["screen"] == {"total": n_screens, "with_baseline": 0}
+    assert empty["watch"] == {"total": n_watched, "with_baseline": 0}
     write_baseline(tmp_path / "baselines", baseline())
     assert coverage(facts, tmp_path)["screen"]["with_baseline"] == 1
     assert main(["coverage"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[-2].startswith("baselines: 0 of 6 screens, 0 of ") and "watched pages have one" in lines[-2]
+    assert lines[-2].startswith(f"baselines: 0 of {n_screens} screens, 0 of ") and "watched pages have one" in lines[-2]
 
 
 def _config(**options: object) -> SimpleNamespace:

@@ -276,9 +276,9 @@ def _serve_normally(request: Request, state: StandInState, site: SiteMap, host: 
     key = page_key(url)
     if host in site.api_hosts:
         return serve_api(request, request.url.path.removeprefix(f"/{host}"), site, state.faults, url)
-    sourced = serve_source(site, state.faults, url)  # a page only a fact's source cites, a .md twin, a raw file
+    sourced = serve_watched(site, state.faults, url)  # a changelog or release notes facts.yml watches
     if sourced is None:
-        sourced = serve_watched(site, state.faults, url)  # a changelog or release notes facts.yml watches
+        sourced = serve_source(site, state.faults, url)  # a page only a fact's source cites, a .md twin, a raw file
     if sourced is not None:
         return sourced
     if host not in site.known_hosts:

@@ -145,7 +145,7 @@ def shown_quote(fact_id: str, quote: str, faults: FaultBook) -> str | None:
     return quote
 
 
-def _shown(page: SourcePage, faults: FaultBook) -> list[str]:
+def shown_texts(page: SourcePage, faults: FaultBook) -> list[str]:
     """The page's passages after faults: each distinct quote once (two facts may quote one sentence),
     and a changed quote changed wherever it stands, also inside a longer quote of another fact."""
     texts = list(dict.fromkeys(quote for _, quote in page.quotes))
@@ -185,7 +185,7 @@ def _html_section(texts: list[str], added: list[str] | None = None) -> str:
 def render_source_page(page: SourcePage, faults: FaultBook) -> str:
     """The article inside the site's chrome (checks/standin/chrome.py), as the real page has it."""
     title = page.url.rstrip("/").rsplit("/", 1)[-1].replace("-", " ").capitalize() or host_of(page.url)
-    section = _html_section(_shown(page, faults), added_paragraphs(page, faults))
+    section = _html_section(shown_texts(page, faults), added_paragraphs(page, faults))
     return page_document(page.url, title, f"<main><h1>{escape(title)}</h1>\n{section}\n</main>")
 
 
@@ -196,7 +196,7 @@ def _markdown_escape(text: str) -> str:
 def render_markdown(page: SourcePage, faults: FaultBook) -> str:
     title = page.url.rstrip("/").rsplit("/", 1)[-1].replace("-", " ").capitalize()
     parts = [f"# {title}", FILLER[0]]
-    for i, text in enumerate(_shown(page, faults)):
+    for i, text in enumerate(shown_texts(page, faults)):
         parts += [_markdown_escape(text), FILLER[1 + i % 2]]
     parts += [_markdown_escape(text) for text in added_paragraphs(page, faults)]
     return "\n\n".join(parts) + "\n"
@@ -204,7 +204,7 @@ def render_markdown(page: SourcePage, faults: FaultBook) -> str:
 
 def render_plain(page: SourcePage, faults: FaultBook) -> str:
     """A raw source file (code, a spec): each quote on a comment line of its own."""
-    lines = [f"# {FILLER[0]}", *(f"# {text}" for text in _shown(page, faults)), ""]
+    lines = [f"# {FILLER[0]}", *(f"# {text}" for text in shown_texts(page, faults)), ""]
     return "\n".join(lines)
 
 
@@ -214,7 +214,7 @@ def with_quotes(html: str, site: SiteMap, url: str, faults: FaultBook) -> str:
     if page is None or "</main>" not in html:
         return html
     head, _, tail = html.rpartition("</main>")
-    return f"{head}{_html_section(_shown(page, faults), added_paragraphs(page, faults))}\n</main>{tail}"
+    return f"{head}{_html_section(shown_texts(page, faults), added_paragraphs(page, faults))}\n</main>{tail}"
 
 
 def serve_source(site: SiteMap, faults: FaultBook, url: str) -> Response | None:

@@ -9,12 +9,16 @@
 
 The `changelog_entry` fault (route: the watched page) puts a new entry on top; by default dated
 today, about key expiry, so it names keywords the facts' `watch:` lists.
+
+A watched page that facts also quote (the API changelog dates key expiry and key-creation rules) has
+each quote as an older entry of its own, after the source faults (checks/standin/sources.py): the
+source check finds its words, and the watch check sees the same dated entries run after run.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from html import escape
 
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -23,6 +27,7 @@ from checks.drift.quirks import help_article_number, markdown_twin
 from checks.standin.chrome import page_document
 from checks.standin.faults import FaultBook
 from checks.standin.sitemap import SLUG_REDIRECT_STATUS, SiteMap, page_key, slugify
+from checks.standin.sources import added_paragraphs, shown_texts, source_site
 
 
 @dataclass(frozen=True)
@@ -64,8 +69,12 @@ DEFAULT_TEXT = (
 )
 
 
-def _entries(faults: FaultBook, watched_url: str) -> list[Entry]:
-    """The page's entries, newest first, with any `changelog_entry` fault's on top."""
+QUOTED_FROM = date(2026, 8, 31)  # quoted entries are dated back from here, one day apart, before ENTRIES
+
+
+def _entries(site: SiteMap, faults: FaultBook, watched_url: str) -> list[Entry]:
+    """The page's entries, newest first: any `changelog_entry` fault's on top, then the page's own,
+    then one per passage facts quote from it (as the source faults leave it)."""
     added = [
         Entry(
             date.fromisoformat(f.entry_date) if f.entry_date else datetime.now(UTC).date(),
@@ -76,7 +85,13 @@ def _entries(faults: FaultBook, watched_url: str) -> list[Entry]:
         )
         for f in faults.peek("changelog_entry", lambda _f, t: t.matches(watched_url))
     ]
-    return sorted([*added, *ENTRIES], key=lambda e: e.day, reverse=True)
+    cited = source_site(site).pages.get(watched_url)
+    quoted = [] if cited is None else [*shown_texts(cited, faults), *added_paragraphs(cited, faults)]
+    older = [
+        Entry(QUOTED_FROM - timedelta(days=i), f"Update {i + 1}", "Update", "dashboard", text)
+        for i, text in enumerate(quoted)
+    ]
+    return [*sorted([*added, *ENTRIES], key=lambda e: e.day, reverse=True), *older]
 
 
 def _changelog_html(entries: list[Entry]) -> str:
@@ -123,9 +138,11 @@ def serve_watched(site: SiteMap, faults: FaultBook, url: str) -> Response | None
         if key == watched and slug is not None:
             return RedirectResponse(slug, status_code=SLUG_REDIRECT_STATUS)
         if twin is not None and key == page_key(twin):
-            return Response(_changelog_markdown(_entries(faults, watched)), media_type="text/markdown", headers=headers)
+            return Response(
+                _changelog_markdown(_entries(site, faults, watched)), media_type="text/markdown", headers=headers
+            )
         if key in (watched, slug):
-            entries = _entries(faults, watched)
+            entries = _entries(site, faults, watched)
             article = _release_notes_html(page.title, entries) if slug else _changelog_html(entries)
             return HTMLResponse(page_document(key, page.title, article), headers=headers)
     return None
