@@ -24,7 +24,8 @@ def allowed_skips(path: Path | None = None) -> dict[str, str]:
             continue
         node_id, _, why = line.partition(" # ")
         if not why.strip():
-            raise pytest.UsageError(f"{path.name}:{number}: '{node_id.strip()}' needs ' # ' and why it cannot run on CI")
+            where = f"{path.name}:{number}: '{node_id.strip()}'"
+            raise pytest.UsageError(f"{where} needs ' # ' and why it cannot run on CI")
         allowed[node_id.strip()] = why.strip()
     return allowed
 

@@ -14,8 +14,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from keyguide.facts import ROOT
 
 BENCHMARKS = ROOT / "benchmarks"

@@ -10,7 +10,7 @@ import pytest
 
 from tests.skips import ALLOWED_FILE, allowed_skips
 
-SAMPLE = '''
+SAMPLE = """
 import pytest
 
 def test_runs():
@@ -18,13 +18,13 @@ def test_runs():
 
 def test_skipped():
     pytest.skip("no tool here")
-'''
-CONFTEST = '''
+"""
+CONFTEST = """
 from tests.skips import SkipGuard
 
 def pytest_configure(config):
     config.pluginmanager.register(SkipGuard(), "guard")
-'''
+"""
 
 
 def run_sample(tmp_path: Path, ci: str, allowed: str = "") -> subprocess.CompletedProcess[str]:
