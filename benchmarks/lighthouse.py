@@ -17,7 +17,8 @@ Theme work that these figures steer: overrides/main.html (the pages' CSS inline,
 overrides/partials/bundle-on-first-use.html (Material's bundle and stylesheets at the reader's first
 action) and overrides/critical_css.py (regenerates the inline rules).
 
-Lighthouse is installed once into ~/.cache/keyguide/lighthouse-12.2.3 ($KEYGUIDE_LIGHTHOUSE_DIR).
+Lighthouse comes from tests/node (pinned in its package-lock.json; `make test` and `make bench` install it),
+or from $KEYGUIDE_LIGHTHOUSE_DIR.
 A figure-printing script, not a test: it exits 0 unless the build or Lighthouse itself fails
 (--check: exit 1 when a run of a page misses a target).
 """
@@ -48,7 +49,7 @@ from keyguide.build import build_site
 from keyguide.facts import ROOT
 from keyguide.platform import read_site_config
 
-LIGHTHOUSE = "lighthouse@12.2.3"
+NODE_TOOLS = ROOT / "tests" / "node"  # package.json pins lighthouse 12.2.3 (13 needs Node 22)
 CHROME = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
 CHROME_FLAGS = " ".join(
     [
@@ -132,13 +133,12 @@ def serve(site: Path, base: str, workdir: Path) -> Iterator[str]:
 
 
 def lighthouse_cli() -> Path:
-    """The Lighthouse CLI script, installed on first use with npm."""
-    prefix = Path(os.environ.get("KEYGUIDE_LIGHTHOUSE_DIR") or Path.home() / ".cache/keyguide/lighthouse-12.2.3")
+    """The Lighthouse CLI script: tests/node's pinned copy (installed with `npm ci` if missing)."""
+    prefix = Path(os.environ.get("KEYGUIDE_LIGHTHOUSE_DIR") or NODE_TOOLS)
     cli = prefix / "node_modules" / "lighthouse" / "cli" / "index.js"
     if not cli.exists():
-        prefix.mkdir(parents=True, exist_ok=True)
-        print(f"installing {LIGHTHOUSE} into {prefix} …", file=sys.stderr)
-        npm = ["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--loglevel=error", LIGHTHOUSE]
+        print(f"installing the pinned Node.js tools into {prefix} …", file=sys.stderr)
+        npm = ["npm", "ci", "--prefix", str(prefix), "--no-audit", "--no-fund", "--loglevel=error"]
         subprocess.run(npm, check=True)
     return cli
 

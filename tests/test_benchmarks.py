@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 from keyguide.facts import ROOT
 
@@ -106,11 +103,8 @@ def test_lighthouse_script_runs_up_to_lighthouse(tmp_path: Path) -> None:
 
 
 def test_lighthouse_itself_on_one_page(tmp_path: Path) -> None:
-    """The real Lighthouse, where it is installed (`make bench` installs it), on one page, once."""
-    prefix = Path(os.environ.get("KEYGUIDE_LIGHTHOUSE_DIR") or Path.home() / ".cache/keyguide/lighthouse-12.2.3")
-    if not (prefix / "node_modules" / "lighthouse" / "cli" / "index.js").exists() or not shutil.which("node"):
-        pytest.skip(
-            f"Lighthouse is not installed in {prefix} (`make bench` installs it); the stand-in run covers the script"
-        )
+    """The real Lighthouse (pinned in tests/node, which `make test` installs) on one page, once."""
+    cli = ROOT / "tests" / "node" / "node_modules" / "lighthouse" / "cli" / "index.js"
+    assert cli.exists(), f"Lighthouse is not installed at {cli}: `make test` installs it (npm ci --prefix tests/node)"
     output = run("lighthouse.py", *SMOKE_ARGS["lighthouse.py"], "--out", str(tmp_path / "reports"), timeout=600)
     assert any(line.startswith("/ ") for line in output.splitlines()), output

@@ -67,6 +67,14 @@ def add_options(group: pytest.OptionGroup) -> None:
         help="re-check bot walls, 403s and JavaScript-built fragments in Chromium (default on; off: inconclusive)",
     )
     group.addoption(
+        "--recheck-delay",
+        type=float,
+        default=defaults.recheck_delay,
+        metavar="SECONDS",
+        help="pause before the final pass over links and sources that got no answer, a 429 or a 5xx "
+        f"(default {defaults.recheck_delay})",
+    )
+    group.addoption(
         "--link-site",
         metavar="DIR",
         help="collect links from this already built site instead of building the guide into a temp dir",
@@ -101,4 +109,5 @@ class LinkSettings:
             per_host_max=max(1, config.getoption("per_host_max")),
             per_host_delay=max(0.0, config.getoption("per_host_delay")),
             browser=config.getoption("link_browser") == "on",
+            recheck_delay=max(0.0, config.getoption("recheck_delay")),
         )
