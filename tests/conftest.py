@@ -23,7 +23,12 @@ def standin_server() -> Iterator[StandIn]:
 
 @pytest.fixture
 def standin(standin_server: StandIn) -> Iterator[StandIn]:
-    """The running stand-in, with no faults, an empty request log and no canary."""
+    """The running stand-in, with no faults, an empty request log and no canary.
+
+    It is shared, so a request an earlier test gave up on (a timeout against a slow answer) must be
+    answered and logged before this test's log starts."""
+    if not standin_server.settle():
+        pytest.fail("the shared stand-in is still answering a request of an earlier test after 5 s")
     standin_server.faults.clear()
     standin_server.requests.clear()
     standin_server.canary = None

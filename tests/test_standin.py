@@ -481,6 +481,16 @@ def test_stop_does_not_wait_for_slow_responses() -> None:
     assert time.monotonic() - started < 2
 
 
+def test_settle_waits_for_an_answer_the_client_gave_up_on(standin: StandIn) -> None:
+    """Tests share one stand-in: a timed-out request is still logged later, so the fixture settles first."""
+    standin.faults.inject(Fault(kind="latency", route="https://developers.openai.com", seconds=0.5))
+    with client_for(standin) as client, pytest.raises(httpx.ReadTimeout):
+        client.get(QUICKSTART, timeout=0.1)
+    assert standin.requests.find(url_prefix="https://developers.openai.com") == []  # not logged yet
+    assert standin.settle(timeout=3)
+    assert [r.status for r in standin.requests.find(url_prefix="https://developers.openai.com")] == [200]
+
+
 def test_command_prints_remaps_and_injects_faults(capsys: pytest.CaptureFixture[str]) -> None:
     fault = json.dumps({"kind": "status", "fact": "links.quickstart", "status": 404})
     assert run_cli(["--port", "0", "--fault", fault], wait=lambda: None) == 0

@@ -59,6 +59,7 @@ class StandInState:
     canary: str | None = None
     requests: RequestLog = field(default_factory=RequestLog)
     in_flight: dict[str, int] = field(default_factory=dict)  # requests being answered, per host
+    open_requests: int = 0  # requests not yet logged and answered (StandIn.settle waits for 0)
     closing: threading.Event = field(default_factory=threading.Event)
     faults: FaultBook = field(init=False)
     _site: SiteMap | None = field(default=None, init=False)
@@ -147,10 +148,12 @@ class RecordingMiddleware:
             await send(message)
 
         scope["standin.record"] = record
+        self.state.open_requests += 1
         try:
             await self.app(scope, receive, recording_send)
         finally:
             record(None)
+            self.state.open_requests -= 1
 
 
 def _html(body: str, status: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:

@@ -95,6 +95,16 @@ class StandIn:
         scheme, _, rest = original.partition("://")
         return f"{self.base_url}/{rest}" if scheme in ("http", "https") else original
 
+    def settle(self, timeout: float = 5.0) -> bool:
+        """Wait until no request is being answered (a client that gave up on a slow answer leaves it
+        running), so the next test's log starts clean; False if one is still open after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while self._state.open_requests > 0:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> StandIn:
