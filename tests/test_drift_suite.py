@@ -33,7 +33,7 @@ SOURCE_FACT = "claims.hard_limit_not_instant"  # a claim on the spend-limits pag
 
 
 def run_checks(
-    args: list[str], tmp_path: Path, key: str | None = None
+    args: list[str], tmp_path: Path, key: str | None = None, env_extra: dict[str, str] | None = None
 ) -> tuple[subprocess.CompletedProcess[str], dict]:
     """`pytest checks` with every report and artifact written under tmp_path."""
     report = tmp_path / "drift.json"
@@ -46,6 +46,7 @@ def run_checks(
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "GITHUB_"))}
     if key:
         env["OPENAI_API_KEY"] = key
+    env.update(env_extra or {})
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
     (tmp_path / "stdout.txt").write_text(done.stdout + done.stderr, encoding="utf-8")
     assert report.exists(), f"no report written (exit {done.returncode}):\n{done.stdout[-3000:]}{done.stderr[-2000:]}"
@@ -143,10 +144,11 @@ def test_one_injected_drift_per_kind_fails_exactly_those_checks(
 def test_unreachable_openai_is_inconclusive_never_ok_never_drift(tmp_path: Path) -> None:
     """What CI sees when the network is down: the live code path, every host unresolvable."""
     down = [f"--remap={origin}=http://{origin.split('//')[1]}.unreachable.invalid" for origin in FACTS.origins]
-    # Test-only waits: the same retries and final pass, shorter. (This machine's resolver drops some
-    # lookups of a burst, which then wait out the timeout, as a flaky network does.)
+    # Test-only waits: the same retries and final pass, shorter. This machine's resolver drops some
+    # lookups of a burst, which then wait out resolv.conf's 5 s (glibc reads RES_OPTIONS: 1 s here).
     waits = ["--retries=2", "--http-timeout=1", "--recheck-delay=0.2"]
-    done, report = run_checks([*down, *waits], tmp_path, key="sk-standin-ok-offline")
+    resolver = {"RES_OPTIONS": "timeout:1 attempts:1"}
+    done, report = run_checks([*down, *waits], tmp_path, key="sk-standin-ok-offline", env_extra=resolver)
     assert done.returncode == 0, done.stdout[-3000:]
     assert report["target"] == "live"
     statuses = {r["status"] for r in report["results"]}
@@ -156,6 +158,8 @@ def test_unreachable_openai_is_inconclusive_never_ok_never_drift(tmp_path: Path)
     assert kinds.count("link") >= len(FACTS.links)
     assert kinds.count("source") == sum(1 for _, source in FACTS.sources() if source.quote)
     assert "inconclusive" in done.stdout.splitlines()[-1]
+    # A host that never answers is given up on (checks/drift/ratelimit.py): its other links fail at once.
+    assert any("has not answered any request" in r["reason"] for r in report["results"] if r["kind"] == "link")
 
 
 # -- API faults: never drift ----------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 from checks.drift.http import RetryPolicy
 from checks.drift.links import LinkChecker, LinkSettings, LinkTarget, run_sync
 from checks.drift.outcomes import Status
-from checks.drift.ratelimit import HostGate, pushes_back
+from checks.drift.ratelimit import UNREACHABLE_AFTER, HostGate, pushes_back
 from checks.drift.remap import Remapper
 from keyguide.facts import ROOT
 
@@ -158,6 +158,52 @@ def test_a_host_that_429s_above_four_in_flight_ends_with_nothing_inconclusive() 
     assert [r.id for r in results.values() if r.status is not Status.OK] == []
     stats = link_checker.host_stats()["strict.example"]
     assert stats.narrowed >= 1  # it did push back once the window grew past 4, and we narrowed
+
+
+def test_a_host_that_never_answers_is_given_up_on_and_tried_again_on_the_final_pass() -> None:
+    """The network down in CI: after UNREACHABLE_AFTER failures in a row, the host's other links fail at
+    once (inconclusive, saying why) instead of each waiting out its timeout; the final pass tries again."""
+    sent = {"down.example": 0, "up.example": 0}
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        sent[request.url.host] += 1
+        if request.url.host == "down.example":
+            raise httpx.ConnectError("[Errno -2] Name or service not known", request=request)
+        return httpx.Response(200)
+
+    targets = [LinkTarget(f"d{i}", f"https://down.example/p{i}") for i in range(40)]
+    targets += [LinkTarget(f"u{i}", f"https://up.example/p{i}") for i in range(10)]
+    settings = LinkSettings(per_host=4, per_host_delay=0.0, browser=False, recheck=True, recheck_delay=0.0)
+    link_checker = checker(handler, settings)
+    results = run_sync(link_checker.run(targets))
+    down = [r for r in results.values() if r.id.startswith("d")]
+    assert {r.status for r in down} == {Status.INCONCLUSIVE}
+    assert {r.status for r in results.values() if r.id.startswith("u")} == {Status.OK}
+    assert any("not sent: down.example has not answered any request" in r.reason for r in down), down[-1]
+    # Each pass: the failures that trip it, plus what was already in flight; never 40 links × 4 attempts.
+    assert 2 * UNREACHABLE_AFTER <= sent["down.example"] <= 2 * (UNREACHABLE_AFTER + 4)
+    assert link_checker.host_stats()["down.example"].unreachable
+    assert not link_checker.host_stats()["up.example"].unreachable
+
+
+def test_a_host_that_answered_once_is_never_given_up_on() -> None:
+    gate = HostGate(4, 0.0)
+
+    async def main() -> None:
+        await gate.answered(pushed_back=False)
+
+    asyncio.run(main())
+    for _ in range(3 * UNREACHABLE_AFTER):
+        gate.no_answer()
+    assert not gate.unreachable
+    fresh = HostGate(4, 0.0)
+    for _ in range(UNREACHABLE_AFTER - 1):
+        fresh.no_answer()
+    assert not fresh.unreachable
+    fresh.no_answer()
+    assert fresh.unreachable
+    fresh.try_again()
+    assert not fresh.unreachable
 
 
 def test_against_a_stand_in_that_429s_a_crowd_nothing_is_inconclusive() -> None:

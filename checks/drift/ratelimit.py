@@ -7,6 +7,11 @@ and, until the host first pushes back, widens by one for each clean answer (slow
 every round trip); it halves at once on a 429, a 503, a Retry-After or a bot challenge (down to 1);
 after a push-back it widens only by one per window of clean answers. A Retry-After also pauses
 every request to the host, not just the one that was told.
+
+A host that has never answered in this pass and has failed `UNREACHABLE_AFTER` requests in a row
+(no DNS, no route, every connection refused or timed out) is unreachable: its remaining requests
+fail at once instead of each waiting out a timeout. The network being down in CI then costs seconds,
+not a timeout per link; the final pass gives the host one more real try (`HostGate.try_again`).
 """
 
 from __future__ import annotations
@@ -19,6 +24,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 PUSHBACK_STATUSES = (429, 503)
+# Failed requests in a row, from a host that never answered, before it counts as unreachable: more
+# than one starting window, so a resolver that drops some lookups of a burst never trips it.
+UNREACHABLE_AFTER = 8
 
 
 @dataclass
@@ -28,6 +36,7 @@ class HostStats:
     peak: int = 0
     narrowed: int = 0  # times the host pushed back
     widest: int = 0  # the widest window the host earned
+    unreachable: bool = False  # given up on (no answer, UNREACHABLE_AFTER failures in a row)
 
 
 class HostGate:
@@ -44,6 +53,8 @@ class HostGate:
         self._clean = 0  # clean answers since the window last changed
         self._pushed_back = False  # after the first push-back, widen carefully
         self._waiting: deque[asyncio.Future[None]] = deque()  # first come, first served
+        self._ever_answered = False
+        self._failures_in_a_row = 0  # requests that got no answer at all, since the last answer
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
@@ -97,6 +108,20 @@ class HostGate:
         finally:
             self.stats.active -= 1
 
+    @property
+    def unreachable(self) -> bool:
+        """The host never answered and its last UNREACHABLE_AFTER requests got no answer at all."""
+        return not self._ever_answered and self._failures_in_a_row >= UNREACHABLE_AFTER
+
+    def no_answer(self) -> None:
+        """A request to the host got no answer (DNS, connect, reset, timeout)."""
+        self._failures_in_a_row += 1
+        self.stats.unreachable = self.stats.unreachable or self.unreachable
+
+    def try_again(self) -> None:
+        """The final pass: an unreachable host gets another real try."""
+        self._failures_in_a_row = 0
+
     def pause(self, seconds: float) -> None:
         """The host asked us to wait: every request to it waits, not just the one that was told."""
         self.paused_until = max(self.paused_until, asyncio.get_running_loop().time() + seconds)
@@ -104,6 +129,7 @@ class HostGate:
     async def answered(self, pushed_back: bool) -> None:
         """Adapt the window to one answer: halve it on push-back; widen it by one per clean answer
         until the first push-back, then by one per window of clean answers."""
+        self._ever_answered, self._failures_in_a_row = True, 0
         if pushed_back:
             self.stats.narrowed += 1
             self.width = max(1, self.width // 2)

@@ -59,6 +59,10 @@ class Probe:
         return "" if self.response is None else self.response.text
 
 
+class HostUnreachable(httpx.ConnectError):
+    """Not sent: the host never answered and its last requests got no answer (checks/drift/ratelimit.py)."""
+
+
 HEAD_OK_BELOW = 400  # a HEAD answer >= 400 is confirmed with GET: many servers refuse or mishandle HEAD
 STRIP_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
 
@@ -88,8 +92,15 @@ class Fetcher:
         """One request inside the host's and the run's limits; GET bodies read up to a cap."""
         gate = self.gate(url)
         async with gate.slot(), self.global_slots:
+            request = self.client.build_request(method, url)
+            if gate.unreachable:
+                raise HostUnreachable(f"not sent: {request.url.host} has not answered any request", request=request)
             with gate.in_flight():
-                response = await self.client.send(self.client.build_request(method, url), stream=True)
+                try:
+                    response = await self.client.send(request, stream=True)
+                except httpx.TransportError:
+                    gate.no_answer()
+                    raise
                 try:
                     body = await _read_capped(response, self.settings.body_limit) if method == "GET" else b""
                 finally:
@@ -129,9 +140,10 @@ class Fetcher:
         return self._probes[key]
 
     def forget(self, url: str) -> None:
-        """Drop cached probes of `url` so the final pass asks again."""
+        """Drop cached probes of `url` so the final pass asks again (its host included, if given up on)."""
         for key in [k for k in self._probes if k[0] == url]:
             del self._probes[key]
+        self.gate(url).try_again()
 
     async def _probe(self, url: str, need_body: bool) -> Probe:
         chain: list[Hop] = []
