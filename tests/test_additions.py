@@ -59,6 +59,7 @@ KEYS_PAGE = "screens.platform.openai.com/settings/organization/api-keys"
 PARAGRAPH_FACT = "ui.create_key_button"  # quoted from help 8867743
 HELP_PAGE = "pages.help.openai.com/en/articles/8867743"
 FAST = RetryPolicy(attempts=3, backoff=0.05, retry_after_cap=2.0, timeout=5.0)
+STABLE_PAUSE = 0.1  # test-only: the stand-in renders at once (late rendering is a fault, and is waited for)
 SETTINGS = LinkSettings(browser=False, recheck_delay=0.2)
 
 Outcomes = dict[str, "Result | str"]
@@ -79,7 +80,11 @@ class Survey:
     ) -> Outcomes:
         wanted = set(ALL) if only is None else only
         options = UiOptions(
-            timeout=timeout, settle=1.0, storage_state=self.state, session_problem=session_problem(self.state)
+            timeout=timeout,
+            settle=1.0,
+            storage_state=self.state,
+            session_problem=session_problem(self.state),
+            stable_pause=STABLE_PAUSE,
         )
         out: Outcomes = {}
         chosen = [s for s in SCREENS if s.id in wanted]
@@ -316,6 +321,7 @@ def test_the_suite_reports_a_control_and_a_paragraph_everywhere(
         sys.executable, "-m", "pytest", "checks", "-m", "not links", "-p", "no:cacheprovider", "-rA", *args,
         f"--baseline={recorded}", f"--baseline-out={tmp_path / 'out'}", f"--drift-report={report}",
         f"--markdown-report={markdown}", f"--junitxml={junit}", f"--output={tmp_path / 'pw'}", "--ui-timeout=3",
+        f"--ui-stable-pause={STABLE_PAUSE}",
     ]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "GITHUB_", "PYTEST_"))}
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)

@@ -82,12 +82,12 @@ def all_artifact_text(root: Path) -> Iterator[tuple[Path, bytes]]:
 
 
 def test_clean_standin_run_has_no_drift_and_never_leaks_the_key(
-    own_standin: tuple[StandIn, list[str]], tmp_path: Path
+    own_standin: tuple[StandIn, list[str]], built_site: Path, tmp_path: Path
 ) -> None:
     standin, args = own_standin
     canary = standin.canary
     assert canary
-    done, report = run_checks([*args, "--tracing=on"], tmp_path, key=canary)
+    done, report = run_checks([*args, "--tracing=on", f"--link-site={built_site}"], tmp_path, key=canary)
     assert done.returncode == 0, done.stdout[-4000:]
     summary = report["summary"]
     assert summary["drift"] == 0 and summary["ok"] >= 40, summary
@@ -109,14 +109,15 @@ def test_clean_standin_run_has_no_drift_and_never_leaks_the_key(
 
 
 def test_one_injected_drift_per_kind_fails_exactly_those_checks(
-    own_standin: tuple[StandIn, list[str]], tmp_path: Path
+    own_standin: tuple[StandIn, list[str]], built_site: Path, tmp_path: Path
 ) -> None:
     standin, args = own_standin
     standin.faults.inject(Fault(kind="error_code", fact="errors.invalid_api_key", code="api_key_invalid"))
     standin.faults.inject(Fault(kind="status", fact="links.rate_limits", status=410))
     standin.faults.inject(Fault(kind="rename", fact="ui.create_key_button", name="Create secret key"))
     standin.faults.inject(Fault(kind="sentence_removed", fact=SOURCE_FACT))
-    done, report = run_checks(args, tmp_path)
+    # Test-only: the stand-in renders at once, so the renamed button needs 3 s, not 10, to be missing.
+    done, report = run_checks([*args, "--ui-timeout=3", f"--link-site={built_site}"], tmp_path)
     assert done.returncode == 1
     # Every fact that cites the removed sentence drifts with it (a quote two facts share is one passage).
     quote = FACTS.fact(SOURCE_FACT).source  # type: ignore[attr-defined]
@@ -141,14 +142,15 @@ def test_one_injected_drift_per_kind_fails_exactly_those_checks(
     assert "now says" in source_drift["observed"] + source_drift["suggestion"], source_drift
 
 
-def test_unreachable_openai_is_inconclusive_never_ok_never_drift(tmp_path: Path) -> None:
+def test_unreachable_openai_is_inconclusive_never_ok_never_drift(built_site: Path, tmp_path: Path) -> None:
     """What CI sees when the network is down: the live code path, every host unresolvable."""
     down = [f"--remap={origin}=http://{origin.split('//')[1]}.unreachable.invalid" for origin in FACTS.origins]
     # Test-only waits: the same retries and final pass, shorter. This machine's resolver drops some
     # lookups of a burst, which then wait out resolv.conf's 5 s (glibc reads RES_OPTIONS: 1 s here).
     waits = ["--retries=2", "--http-timeout=1", "--recheck-delay=0.2"]
     resolver = {"RES_OPTIONS": "timeout:1 attempts:1"}
-    done, report = run_checks([*down, *waits], tmp_path, key="sk-standin-ok-offline", env_extra=resolver)
+    site = f"--link-site={built_site}"  # the session's strict build (these runs keep the guide as it is)
+    done, report = run_checks([*down, *waits, site], tmp_path, key="sk-standin-ok-offline", env_extra=resolver)
     assert done.returncode == 0, done.stdout[-3000:]
     assert report["target"] == "live"
     statuses = {r["status"] for r in report["results"]}

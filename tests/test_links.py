@@ -14,7 +14,8 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -41,6 +42,7 @@ from checks.drift.links import (
 from checks.drift.outcomes import Result, Status
 from checks.drift.remap import AsyncRemapTransport, Remapper
 from checks.standin import Fault, StandIn
+from checks.test_links import marker_selectable
 from keyguide.facts import ROOT, load_facts
 
 FACTS = load_facts()
@@ -641,3 +643,16 @@ def test_a_link_behind_sign_in_with_an_expired_session_stays_inconclusive(standi
     result = check_signed_in(standin, FACTS.links["api_keys"].url, session)
     assert result.status is Status.INCONCLUSIVE
     assert "needs a signed-in session" in result.reason and "even with the session" in result.reason
+
+
+@pytest.mark.parametrize(
+    ("expression", "selectable"),
+    [("", True), ("links", True), ("links or ui", True), ("not ui", True), ("ui", False), ("not links", False),
+     ("ui and links", False), ("api or sources", False)],
+)  # fmt: skip
+def test_a_run_that_selects_no_link_does_not_build_the_guide_to_collect_links(
+    expression: str, selectable: bool
+) -> None:
+    """`pytest checks -m ui` makes no link items, so it skips the strict build link collection needs."""
+    config = cast(pytest.Config, SimpleNamespace(option=SimpleNamespace(markexpr=expression)))
+    assert marker_selectable(config, "links") is selectable

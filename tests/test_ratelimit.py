@@ -192,7 +192,7 @@ def test_a_host_that_answered_once_is_never_given_up_on() -> None:
     async def main() -> None:
         await gate.answered(pushed_back=False)
 
-    asyncio.run(main())
+    run_sync(main())  # not asyncio.run: Playwright's sync API may already run a loop in this worker
     for _ in range(3 * UNREACHABLE_AFTER):
         gate.no_answer()
     assert not gate.unreachable

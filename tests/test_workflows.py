@@ -76,6 +76,34 @@ def test_make_targets_the_workflows_use_exist() -> None:
         assert re.search(rf"(?m)^{target}:", makefile), target
 
 
+def make_dry_run(target: str) -> list[str]:
+    """The commands `make TARGET` would run (install steps stubbed out), as make prints them."""
+    done = subprocess.run(
+        ["make", "-n", "-o", "install-test", "-o", "install-site", target],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return done.stdout.splitlines()
+
+
+def test_make_test_runs_the_suite_on_more_workers_than_one() -> None:
+    (pytest_line,) = [line for line in make_dry_run("test") if " -m pytest " in line]
+    workers = re.search(r" -n (\d+)", pytest_line)
+    assert workers and int(workers.group(1)) >= 2, pytest_line
+
+
+def test_make_test_docs_runs_what_a_docs_change_can_break() -> None:
+    """The writers' fast path: check, build, content, coverage, lint, lock, samples; stand-in links, sources."""
+    lines = make_dry_run("test-docs")
+    assert any(line.endswith("-m keyguide check") for line in lines)
+    (tests_line,) = [line for line in lines if " -m pytest " in line and " tests/" in line]
+    files = re.findall(r"tests/test_\w+\.py", tests_line)
+    for name in ("site_build", "content", "corrections", "coverage", "lint", "metadata_lock", "no_keys", "samples"):
+        assert f"tests/test_{name}.py" in files, name
+    assert all((ROOT / f).is_file() for f in files), files
+    (checks_line,) = [line for line in lines if " -m pytest checks " in line]
+    assert "--target standin" in checks_line and '-m "links or sources"' in checks_line
+
+
 # -- drift.yml ----------------------------------------------------------------------------------------
 
 

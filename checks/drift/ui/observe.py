@@ -24,8 +24,7 @@ from checks.drift.ui.options import UiOptions
 from keyguide.baselines import BaselineError, Screen
 from keyguide.facts import Facts
 
-STABLE_TRIES = 6  # snapshots, 400 ms apart, until two in a row agree
-STABLE_PAUSE_MS = 400
+STABLE_TRIES = 6  # snapshots, UiOptions.stable_pause apart (0.4 s), until two in a row agree
 
 
 @dataclass
@@ -71,10 +70,10 @@ def observe(page: Page, screen: Screen, facts: Facts, options: UiOptions) -> Obs
             if current == previous:
                 break
             previous = current
-            page.wait_for_timeout(STABLE_PAUSE_MS)
+            page.wait_for_timeout(options.stable_pause * 1000)
         else:
             seen.notes.append(
-                f"the screen kept changing for {STABLE_TRIES * STABLE_PAUSE_MS / 1000:g} s; the last look is kept"
+                f"the screen kept changing for {STABLE_TRIES * options.stable_pause:g} s; the last look is kept"
             )
     except PlaywrightError as exc:
         seen.problem = f"could not read the screen's accessibility tree ({exc.message.splitlines()[0]})"

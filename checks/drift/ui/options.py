@@ -46,6 +46,13 @@ def add_options(group: pytest.OptionGroup) -> None:
         help="longest wait for a page's load event before looking for elements (default 5)",
     )
     group.addoption(
+        "--ui-stable-pause",
+        type=float,
+        default=0.4,
+        metavar="SECONDS",
+        help="a screen's inventory is taken once two accessibility snapshots this far apart agree (default 0.4)",
+    )
+    group.addoption(
         "--ui-look-elsewhere",
         choices=("on", "off"),
         default="on",
@@ -78,6 +85,7 @@ class UiOptions:
     session_problem: str | None = f"{NEEDS_SESSION}: no storage state (run `python -m checks.login`)"
     look_elsewhere: bool = True
     screens: ScreenOptions | None = None  # --screenshots: None takes none
+    stable_pause: float = 0.4  # seconds between the snapshots of a screen that must agree
 
     @property
     def timeout_ms(self) -> float:
@@ -127,6 +135,7 @@ def options_from_config(config: pytest.Config, standin: Any = None) -> UiOptions
         session_problem=session_problem(state),
         look_elsewhere=config.getoption("ui_look_elsewhere") == "on",
         screens=screen_options(config),
+        stable_pause=max(0.0, config.getoption("ui_stable_pause")),
     )
 
 
