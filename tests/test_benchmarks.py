@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +23,7 @@ SMOKE_ARGS = {
     "links.py": ["--links", "4", "--hosts", "2", "--latency", "0", "--repeat", "1", "--skip-others"],
     "lighthouse.py": ["--pages", "/", "--runs", "1", "--warmup", "0"],
     "sources.py": ["--smoke"],
+    "suite.py": ["--smoke"],
 }
 
 
@@ -52,6 +54,12 @@ def test_links_checks_every_link() -> None:
 def test_sources_checks_every_quote_against_the_standin() -> None:
     output = run("sources.py", *SMOKE_ARGS["sources.py"])
     assert "source check against the stand-in:" in output and " ok" in output and "median " in output, output
+
+
+def test_suite_times_a_fresh_clone_and_lists_the_slowest_tests() -> None:
+    output = run("suite.py", *SMOKE_ARGS["suite.py"])
+    assert re.search(r"(?m)^ +1 +\d+:\d\d\.\d +\d+:\d\d\.\d +\d+:\d\d\.\d +\d+ passed", output), output
+    assert "median " in output and "5 slowest tests" in output and "tests/test_coverage.py" in output, output
 
 
 # A stand-in for `node <lighthouse cli> URL --output-path=…`: fetches the page as Lighthouse would and
