@@ -71,7 +71,11 @@ def one_run(command: list[str], junit: str, env: dict[str, str]) -> Run:
         output = done.stdout + done.stderr
         found = SUMMARY.findall(output)
         if done.returncode != 0 or not found:
-            sys.exit(f"error: {' '.join(command)} failed (exit {done.returncode}):\n{output[-3000:]}")
+            log = Path(tempfile.gettempdir()) / "keyguide-suite-failed.log"
+            log.write_text(output, encoding="utf-8")
+            summary = "\n".join(line for line in done.stdout.splitlines() if line.startswith(("FAILED", "ERROR")))
+            tail = done.stdout[-2000:]
+            sys.exit(f"error: {' '.join(command)} failed (exit {done.returncode}); whole log: {log}\n{summary}\n{tail}")
         counts, seconds = found[-1]
         return Run(total, float(seconds), counts_of(counts), junit_durations(clone / junit))
 

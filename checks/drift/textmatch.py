@@ -18,10 +18,10 @@ What the browser does, and what we do:
   and the project's typography (`keyguide.text.fold`: curly quotes, dashes, NBSP, soft hyphens).
 - **Several directives**: any one found is enough (the browser highlights what it finds).
 
-Where the spec and web-platform-tests say how, we do as they say, also where Chromium 150 does not
-(it breaks a block at an image, an iframe or a hidden inline, and a word at an inline element's
-edge: `tests/test_fragments.py` lists those cases); where they are silent, we do as Chromium does
-(a line break, an inline-block and a table cell end a block).
+Where the spec and web-platform-tests say how, we do as they say, also where Chromium before 156
+did not (it broke a block at an image, an iframe or a hidden inline, and a word at an inline
+element's edge; Chromium 156 agrees with the spec: `tests/test_fragments.py` lists those cases);
+where they are silent, we do as Chromium does (a line break, an inline-block and a table cell end a block).
 
 What we cannot do without a full word-break library (ICU with its dictionaries, as browsers ship):
 Chinese, Japanese, Thai, Lao, Khmer and Myanmar are written without spaces, and browsers find their

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page
@@ -17,12 +18,14 @@ from checks.drift.quirks import (
     CONSENT_WORDS,
     button_name_pattern,
 )
+from checks.drift.routing import SAFE_METHODS
 from checks.drift.ui.guard import guard_of
 from checks.drift.ui.options import UiOptions
 
 CONSENT_NO_REJECT = "a consent banner covers the page and has no reject button"
 _REJECT_NAME = button_name_pattern(CONSENT_REJECT_LABELS)
 _ACCEPT_NAME = button_name_pattern(CONSENT_ACCEPT_LABELS)
+SAVE_WAIT_S = 2.0  # longest wait for a banner's save request to reach the router, once it was sent
 
 
 def consent_banner(page: Page) -> Locator | None:
@@ -58,11 +61,32 @@ def dismiss_consent(page: Page, options: UiOptions, result: Result) -> str | Non
         # Saving the choice may POST to OpenAI: still blocked, but the check did not ask for it.
         guard = guard_of(page.context)
         with guard.excusing("rejecting a cookie banner") if guard else contextlib.nullcontext():
-            button.click(timeout=options.timeout_ms)
+            excused = len(guard.excused) if guard else 0
+            saving = _click_and_catch_a_write(page, button, options.timeout_ms)
             banner.wait_for(state="hidden", timeout=options.timeout_ms)
+            # The click only starts that POST, and it is routed while Playwright waits: on a busy
+            # machine, after the click returned. Keep the excuse until the router has seen it.
+            deadline = time.monotonic() + SAVE_WAIT_S
+            while saving and guard and len(guard.excused) == excused and time.monotonic() < deadline:
+                page.wait_for_timeout(25)
     except PlaywrightTimeout:
         return "a consent banner covers the page and did not close when rejected"
     except PlaywrightError as exc:
         return f"a consent banner covers the page and could not be rejected ({exc.message.splitlines()[0]})"
     result.notes.append(f"dismissed a consent banner with {label!r} (never accepted)")
     return None
+
+
+def _click_and_catch_a_write(page: Page, button: Locator, timeout_ms: float) -> bool:
+    """Click the reject button; True if the page then sent a write within a second (the banner saving
+    the choice). A banner that saves nothing costs that second, once per page that shows one."""
+    clicked = False
+    try:
+        with page.expect_request(lambda request: request.method not in SAFE_METHODS, timeout=1000):
+            button.click(timeout=timeout_ms)
+            clicked = True
+    except PlaywrightTimeout:
+        if not clicked:
+            raise  # the click itself timed out: the caller says the banner did not close
+        return False
+    return True
