@@ -353,3 +353,14 @@ def test_step_from_a_result_keeps_page_and_line() -> None:
     data = {"generated_at": "2026-11-26T00:00:00+00:00", "target": "live", "results": [result.as_dict()]}
     assert "#### create-key.md › Copy" in render_markdown(data)
     assert verification_data(data)["pages"]["create-key.md"]["drifted"][0]["steps"][0]["line"] == 57
+
+
+def test_a_review_names_each_step_once_when_two_of_its_facts_share_it() -> None:
+    from checks.drift.review import where_lines
+
+    result = Result("pages.x", "page", Status.REVIEW, "https://help.openai.com/x", "", "")
+    result.steps = [Step("create-key.md", 80, "Permissions for Relay"), Step("create-key.md", 120, "Key types")]
+    result.steps.append(Step("create-key.md", 92, "Permissions for Relay"))
+    assert where_lines(result) == [
+        "  - The guide relies on it in: create-key.md › Permissions for Relay; create-key.md › Key types"
+    ]

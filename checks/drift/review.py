@@ -101,7 +101,7 @@ def _short(text: str, limit: int = 120) -> str:
 
 
 def where_lines(result: Result) -> list[str]:
-    steps = [f"{s.page} › {s.where}" for s in result.steps][:6]
+    steps = list(dict.fromkeys(f"{s.page} › {s.where}" for s in result.steps))[:6]  # two facts, one step
     where = "; ".join(steps) or ", ".join(pages_of(result)) or NO_PAGE
     return [f"  - The guide relies on it in: {escape(where)}"]
 
