@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import stat
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -481,18 +482,21 @@ def test_stop_does_not_wait_for_slow_responses() -> None:
     assert time.monotonic() - started < 2
 
 
-def test_settle_waits_for_an_answer_the_client_gave_up_on(standin: StandIn) -> None:
-    """Tests share one stand-in: a slow answer a client gave up on is logged only when it is done, so
-    the fixture settles first (else it lands in the next test's log)."""
+def test_settle_waits_for_a_request_still_being_answered(standin: StandIn) -> None:
+    """Tests share one stand-in: a slow answer (one a client gave up on, say) is logged only when it is
+    done, so the fixture settles first (else it lands in the next test's log)."""
     standin.faults.inject(Fault(kind="latency", route="https://developers.openai.com", seconds=0.5))
-    with client_for(standin) as client, pytest.raises(httpx.ReadTimeout):
-        client.get(QUICKSTART, timeout=0.3)
-    if standin.settle(timeout=0.01):  # the server never saw it (a busy machine): nothing to wait for
-        assert standin.requests.find(url_prefix="https://developers.openai.com") in ([], [200])
-        return
-    assert standin.requests.find(url_prefix="https://developers.openai.com") == []  # not logged yet
-    assert standin.settle(timeout=3)
-    assert [r.status for r in standin.requests.find(url_prefix="https://developers.openai.com")] == [200]
+    with client_for(standin) as client:
+        answer = threading.Thread(target=lambda: client.get(QUICKSTART, timeout=10), daemon=True)
+        answer.start()
+        deadline = time.monotonic() + 5
+        while standin.settle(timeout=0) and time.monotonic() < deadline:  # until the server has it
+            time.sleep(0.01)
+        assert not standin.settle(timeout=0.05), "the slow request is being answered"
+        assert standin.requests.find(url_prefix="https://developers.openai.com") == []  # not logged yet
+        assert standin.settle(timeout=3)
+        assert [r.status for r in standin.requests.find(url_prefix="https://developers.openai.com")] == [200]
+        answer.join(timeout=5)
 
 
 def test_command_prints_remaps_and_injects_faults(capsys: pytest.CaptureFixture[str]) -> None:
